@@ -1,0 +1,81 @@
+"""gpugraph: TensorFlow-1.x graph mode (``import gpugraph as tf``) on CuPy or NumPy."""
+
+from __future__ import annotations
+
+import contextlib as _contextlib
+from typing import Any as _Any
+
+from gpugraph import errors
+from gpugraph.framework import dtypes
+from gpugraph.framework.dtypes import (
+    DType, as_dtype, bool_ as bool, double, float16, float32, float64, half, int8, int16, int32, int64,
+    string, uint8,
+)
+from gpugraph.framework.graph import Graph, GraphKeys, get_default_graph, reset_default_graph
+from gpugraph.framework.device import DeviceSpec
+from gpugraph.framework.tensor import Operation, Tensor
+from gpugraph.framework.tensor_shape import Dimension, TensorShape
+from gpugraph.ops import operators as _operators  # noqa: F401 - installs Tensor's operators
+from gpugraph.ops.array_ops import *  # noqa: F401,F403
+from gpugraph.ops.constant_ops import *  # noqa: F401,F403
+from gpugraph.ops.control_flow_ops import *  # noqa: F401,F403
+from gpugraph.ops.linalg_ops import *  # noqa: F401,F403
+from gpugraph.ops.math_ops import *  # noqa: F401,F403
+from gpugraph.ops.random_ops import *  # noqa: F401,F403
+from gpugraph.ops.reduction_ops import *  # noqa: F401,F403
+from gpugraph.ops.state_ops import assign, assign_add, assign_sub
+from gpugraph.autodiff import gradients
+from gpugraph.init_ops import *  # noqa: F401,F403
+from gpugraph.variables import *  # noqa: F401,F403
+from gpugraph.variable_scope import *  # noqa: F401,F403
+from gpugraph.runtime.session import InteractiveSession, Session, get_default_session
+from gpugraph import train
+
+newaxis = None
+AUTO_REUSE = AUTO_REUSE  # noqa: F405,PLW0127 - re-exported from variable_scope
+__version__ = "0.1.0"
+
+
+def name_scope(name: str | None, default_name: str | None = None, values: _Any = None):
+    """``with tf.name_scope("loss") as scope:`` -> scope == "loss/"."""
+    from gpugraph.ops.registry import graph_of
+
+    graph = graph_of(values) if values else get_default_graph()
+    return _name_scope(graph, name if name is not None else default_name)
+
+
+@_contextlib.contextmanager
+def _name_scope(graph: Graph, name: str | None):
+    with graph.as_default(), graph.name_scope(name) as scope:
+        yield scope
+
+
+def control_dependencies(control_inputs: _Any):
+    return get_default_graph().control_dependencies(control_inputs)
+
+
+def device(device_name_or_function: _Any):
+    return get_default_graph().device(device_name_or_function)
+
+
+def colocate_with(op: _Any, ignore_existing: bool = False):
+    return get_default_graph().colocate_with(op, ignore_existing)
+
+
+def add_to_collection(name: str, value: _Any) -> None:
+    get_default_graph().add_to_collection(name, value)
+
+
+def add_to_collections(names: _Any, value: _Any) -> None:
+    get_default_graph().add_to_collections(names, value)
+
+
+def get_collection(key: str, scope: str | None = None) -> list:
+    return get_default_graph().get_collection(key, scope)
+
+
+def get_collection_ref(key: str) -> list:
+    return get_default_graph().get_collection_ref(key)
+
+
+from gpugraph import compat  # noqa: E402

@@ -1,0 +1,1 @@
+"""Graph, Operation, Tensor, shapes, dtypes, devices: building graphs touches no arrays."""

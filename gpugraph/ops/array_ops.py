@@ -1,0 +1,375 @@
+"""Shape and structure ops: identity, reshape, expand/squeeze, fill, stack, transpose, indexing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gpugraph.framework import dtypes
+from gpugraph.framework.tensor import Tensor
+from gpugraph.framework.tensor_shape import TensorShape
+from gpugraph.ops import shape_fns
+from gpugraph.ops.constant_ops import convert_to_tensor
+from gpugraph.ops.registry import NO_GRADIENT, OpDef, register_op
+
+__all__ = [
+    "identity", "stop_gradient", "reshape", "expand_dims", "squeeze", "fill", "zeros", "ones",
+    "zeros_like", "ones_like", "stack", "transpose", "shape", "size", "rank", "strided_slice",
+]
+
+
+def _sample(*shapes: tuple[int, ...], **attrs: Any):
+    return lambda rng: [([rng.standard_normal(s) for s in shapes], dict(attrs))]
+
+
+IDENTITY = register_op(OpDef(
+    "Identity", infer=shape_fns.same_shape, impl=lambda xp, x: x, grad=lambda op, dy: [dy],
+    aliases=True, input_names=("input",), sample=_sample((2, 3)),
+))
+STOP_GRADIENT = register_op(OpDef(
+    "StopGradient", infer=shape_fns.same_shape, impl=lambda xp, x: x, grad=NO_GRADIENT,
+    aliases=True, input_names=("input",), sample=_sample((2, 3)),
+))
+
+
+def _reshape_dims(in_dims: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
+    if sum(1 for s in shape if s == -1) > 1:
+        raise ValueError(f"Cannot infer a shape with more than one -1 in {list(shape)}")
+    if any(s < -1 for s in shape):
+        raise ValueError(f"Invalid shape {list(shape)}: dimensions must be >= -1")
+    if -1 not in shape:
+        if shape_fns.known(in_dims) and int(np.prod(in_dims)) != int(np.prod(shape)):
+            raise ValueError(f"Cannot reshape a tensor with {int(np.prod(in_dims))} elements to shape "
+                             f"{list(shape)} ({int(np.prod(shape))} elements)")
+        return shape
+    if not shape_fns.known(in_dims):
+        return tuple(None if s == -1 else s for s in shape)
+    known = int(np.prod([s for s in shape if s != -1]))
+    total = int(np.prod(in_dims))
+    if known == 0 or total % known:
+        raise ValueError(f"Cannot reshape a tensor with {total} elements to shape {list(shape)}")
+    return tuple(total // known if s == -1 else s for s in shape)
+
+
+def _reshape_infer(x: Tensor, *, shape: tuple[int, ...]) -> Any:
+    return _reshape_dims(x.shape.as_tuple(), shape), x.dtype.base_dtype
+
+
+RESHAPE = register_op(OpDef(
+    "Reshape", infer=_reshape_infer, impl=lambda xp, x, *, shape: x.reshape(shape),
+    grad=lambda op, dy: [reshape_like(dy, op.inputs[0])], aliases=True, input_names=("tensor",),
+    sample=_sample((2, 3), shape=(3, -1)),
+))
+RESHAPE_LIKE = register_op(OpDef(
+    "ReshapeLike", infer=lambda x, like: (like.shape, x.dtype.base_dtype),
+    impl=lambda xp, x, like: x.reshape(like.shape),
+    grad=lambda op, dy: [reshape_like(dy, op.inputs[0]), None], aliases=True, same_dtype=False,
+    input_names=("tensor", "like"), sample=_sample((2, 3), (3, 2)),
+))
+
+
+def _expand_infer(x: Tensor, *, axis: int) -> Any:
+    dims = x.shape.as_tuple()
+    if dims is None:
+        return TensorShape(None), x.dtype.base_dtype
+    rank = len(dims) + 1
+    a = shape_fns.normalize_axis(axis, rank)
+    return dims[:a] + (1,) + dims[a:], x.dtype.base_dtype
+
+
+EXPAND_DIMS = register_op(OpDef(
+    "ExpandDims", infer=_expand_infer, impl=lambda xp, x, *, axis: xp.expand_dims(x, axis),
+    grad=lambda op, dy: [reshape_like(dy, op.inputs[0])], aliases=True, input_names=("input",),
+    sample=_sample((2, 3), axis=-1),
+))
+
+
+def _squeeze_infer(x: Tensor, *, axis: tuple[int, ...] | None) -> Any:
+    dims = x.shape.as_tuple()
+    if dims is None:
+        return TensorShape(None), x.dtype.base_dtype
+    if axis is None:
+        if any(d is None for d in dims):
+            return TensorShape(None), x.dtype.base_dtype
+        return tuple(d for d in dims if d != 1), x.dtype.base_dtype
+    axes = {shape_fns.normalize_axis(a, len(dims)) for a in axis}
+    for a in axes:
+        if dims[a] not in (1, None):
+            raise ValueError(f"Can not squeeze dim[{a}], expected a dimension of 1, got {dims[a]}")
+    return tuple(d for i, d in enumerate(dims) if i not in axes), x.dtype.base_dtype
+
+
+SQUEEZE = register_op(OpDef(
+    "Squeeze", infer=_squeeze_infer, impl=lambda xp, x, *, axis: xp.squeeze(x, axis=axis),
+    grad=lambda op, dy: [reshape_like(dy, op.inputs[0])], aliases=True, input_names=("input",),
+    sample=_sample((2, 1, 3), axis=None),
+))
+
+FILL = register_op(OpDef(
+    "Fill", infer=lambda value, *, shape: (shape, value.dtype.base_dtype),
+    impl=lambda xp, value, *, shape: xp.full(tuple(shape.as_list()), value),
+    grad=lambda op, dy: [_sum_all(dy)], input_names=("value",),
+    sample=lambda rng: [([np.float64(rng.standard_normal())], {"shape": TensorShape((2, 3))})],
+))
+ZEROS_LIKE = register_op(OpDef(
+    "ZerosLike", infer=shape_fns.same_shape, impl=lambda xp, x: xp.zeros_like(x), grad=NO_GRADIENT,
+    sample=_sample((2, 3)),
+))
+ONES_LIKE = register_op(OpDef(
+    "OnesLike", infer=shape_fns.same_shape, impl=lambda xp, x: xp.ones_like(x), grad=NO_GRADIENT,
+    sample=_sample((2, 3)),
+))
+
+
+def _pack_infer(*xs: Tensor, axis: int) -> Any:
+    if not xs:
+        raise ValueError("stack requires at least one tensor")
+    dims: Any = xs[0].shape.as_tuple()
+    for t in xs[1:]:
+        if not TensorShape(dims).is_compatible_with(t.shape):
+            raise ValueError(f"Shapes must be equal rank, but are {TensorShape(dims)} and {t.shape}")
+        dims = TensorShape(dims).merge_with(t.shape).as_tuple()
+    if dims is None:
+        return TensorShape(None), xs[0].dtype.base_dtype
+    a = shape_fns.normalize_axis(axis, len(dims) + 1)
+    return dims[:a] + (len(xs),) + dims[a:], xs[0].dtype.base_dtype
+
+
+def _pack_grad(op: Any, dy: Tensor) -> list[Any]:
+    from gpugraph.ops.manip_ops import unstack
+
+    return list(unstack(dy, num=len(op.inputs), axis=op.get_attr("axis")))
+
+
+PACK = register_op(OpDef(
+    "Pack", infer=_pack_infer, impl=lambda xp, *xs, axis: xp.stack(xs, axis=axis), grad=_pack_grad,
+    input_names=("values",), sample=_sample((2, 3), (2, 3), axis=1),
+))
+
+
+def _transpose_infer(x: Tensor, *, perm: tuple[int, ...] | None) -> Any:
+    dims = x.shape.as_tuple()
+    if dims is None:
+        return TensorShape(None), x.dtype.base_dtype
+    if perm is None:
+        return tuple(reversed(dims)), x.dtype.base_dtype
+    if sorted(perm) != list(range(len(dims))):
+        raise ValueError(f"perm {list(perm)} is not a permutation of the {len(dims)} dimensions")
+    return tuple(dims[p] for p in perm), x.dtype.base_dtype
+
+
+def _transpose_grad(op: Any, dy: Tensor) -> list[Any]:
+    perm = op.get_attr("perm")
+    inverse = None if perm is None else tuple(int(i) for i in np.argsort(perm))
+    return [TRANSPOSE(dy, perm=inverse)]
+
+
+TRANSPOSE = register_op(OpDef(
+    "Transpose", infer=_transpose_infer, impl=lambda xp, x, *, perm: xp.transpose(x, perm),
+    grad=_transpose_grad, aliases=True, sample=_sample((2, 3, 4), perm=(1, 2, 0)),
+))
+
+SHAPE = register_op(OpDef(
+    "Shape", infer=lambda x, *, out_type: ((x.shape.ndims,), out_type),
+    impl=lambda xp, x, *, out_type: xp.asarray(x.shape, dtype=out_type.np_dtype),
+    grad=NO_GRADIENT, same_dtype=False, input_names=("input",),
+    sample=_sample((2, 3), out_type=dtypes.int32),
+))
+SIZE = register_op(OpDef(
+    "Size", infer=lambda x, *, out_type: ((), out_type),
+    impl=lambda xp, x, *, out_type: xp.asarray(x.size, dtype=out_type.np_dtype),
+    grad=NO_GRADIENT, same_dtype=False, input_names=("input",),
+    sample=_sample((2, 3), out_type=dtypes.int32),
+))
+RANK = register_op(OpDef(
+    "Rank", infer=lambda x: ((), dtypes.int32), impl=lambda xp, x: xp.asarray(x.ndim, dtype=np.int32),
+    grad=NO_GRADIENT, same_dtype=False, input_names=("input",), sample=_sample((2, 3)),
+))
+
+
+# --- strided slice: `tensor[...]` with ints, slices, None (new axis) and Ellipsis ---
+def _slice_dims(dims: tuple[Any, ...], spec: tuple[Any, ...]) -> tuple[Any, ...]:
+    n_real = sum(1 for s in spec if s is not None and s is not Ellipsis)
+    if n_real > len(dims):
+        raise ValueError(f"Index {spec} has more dimensions than the tensor's rank {len(dims)}")
+    if Ellipsis not in spec:
+        spec = spec + (Ellipsis,)
+    out: list[Any] = []
+    d = 0
+    for item in spec:
+        if item is None:
+            out.append(1)
+        elif item is Ellipsis:
+            take = len(dims) - n_real
+            out.extend(dims[d:d + take])
+            d += take
+        elif isinstance(item, slice):
+            size = dims[d]
+            out.append(None if size is None else len(range(*item.indices(size))))
+            d += 1
+        else:
+            size = dims[d]
+            if size is not None and not -size <= item < size:
+                raise ValueError(f"slice index {item} of dimension {d} out of bounds (size {size})")
+            d += 1
+    return tuple(out)
+
+
+def _strided_slice_infer(x: Tensor, *, spec: tuple[Any, ...]) -> Any:
+    dims = x.shape.as_tuple()
+    if dims is None:
+        return TensorShape(None), x.dtype.base_dtype
+    return _slice_dims(dims, spec), x.dtype.base_dtype
+
+
+def _strided_slice_grad_impl(xp: Any, dy: Any, x: Any, *, spec: tuple[Any, ...]) -> Any:
+    out = xp.zeros(x.shape, dtype=dy.dtype)
+    out[spec] = dy
+    return out
+
+
+STRIDED_SLICE_GRAD = register_op(OpDef(
+    "StridedSliceGrad", infer=lambda dy, x, *, spec: (x.shape, dy.dtype.base_dtype),
+    impl=_strided_slice_grad_impl, same_dtype=False, input_names=("dy", "x"),
+    grad=lambda op, g: [STRIDED_SLICE(g, spec=op.get_attr("spec")), None],
+    sample=lambda rng: [([rng.standard_normal((2,)), rng.standard_normal((2, 3))], {"spec": (slice(None), 1)})],
+))
+STRIDED_SLICE = register_op(OpDef(
+    "StridedSlice", infer=_strided_slice_infer, impl=lambda xp, x, *, spec: x[spec],
+    grad=lambda op, dy: [STRIDED_SLICE_GRAD(dy, op.inputs[0], spec=op.get_attr("spec"))],
+    aliases=True, input_names=("input",),
+    sample=_sample((3, 4), spec=(slice(0, 2), slice(1, None))),
+))
+
+
+def _index_item(item: Any) -> Any:
+    if item is None or item is Ellipsis:
+        return item
+    if isinstance(item, slice):
+        parts = [_index_item(p) if p is not None else None for p in (item.start, item.stop, item.step)]
+        if parts[2] == 0:
+            raise ValueError("slice step cannot be zero")
+        return slice(*parts)
+    if isinstance(item, (Tensor,)) or hasattr(item, "_as_tensor"):
+        raise TypeError("Indexing with a Tensor is not supported; use tf.gather for dynamic indices.")
+    if isinstance(item, (bool, np.bool_)) or not hasattr(item, "__index__"):
+        raise TypeError(f"Only integers, slices (`:`), ellipsis (`...`) and tf.newaxis (`None`) are valid "
+                        f"indices, got {item!r}")
+    return int(item)
+
+
+def strided_slice(x: Any, spec: Any, name: str = "strided_slice") -> Tensor:
+    if not isinstance(spec, tuple):
+        spec = (spec,)
+    return STRIDED_SLICE(convert_to_tensor(x), name=name, spec=tuple(_index_item(s) for s in spec))
+
+
+# --- public functions ---
+def identity(input: Any, name: str | None = None) -> Tensor:
+    return IDENTITY(input, name=name)
+
+
+def stop_gradient(input: Any, name: str | None = None) -> Tensor:
+    return STOP_GRADIENT(input, name=name)
+
+
+def _shape_tuple(shape: Any, what: str) -> tuple[int, ...]:
+    if isinstance(shape, Tensor):
+        raise TypeError(f"{what}: a shape given as a Tensor is not supported; pass a list of ints.")
+    if isinstance(shape, TensorShape):
+        if not shape.is_fully_defined():
+            raise ValueError(f"{what}: shape {shape} must be fully defined")
+        return tuple(shape.as_list())
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    try:
+        return tuple(int(s) for s in shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what}: shape must be a list of ints, got {shape!r}") from None
+
+
+def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
+    return RESHAPE(tensor, name=name, shape=_shape_tuple(shape, "tf.reshape"))
+
+
+def reshape_like(x: Any, like: Tensor, name: str | None = None) -> Tensor:
+    x = convert_to_tensor(x)
+    if x.shape.is_fully_defined() and like.shape.is_fully_defined() and x.shape == like.shape:
+        return x
+    return RESHAPE_LIKE(x, like, name=name)
+
+
+def expand_dims(input: Any, axis: Any = None, name: str | None = None, dim: Any = None) -> Tensor:
+    axis = dim if axis is None else axis
+    if axis is None:
+        raise ValueError("tf.expand_dims requires an axis")
+    return EXPAND_DIMS(input, name=name, axis=int(axis))
+
+
+def squeeze(input: Any, axis: Any = None, name: str | None = None, squeeze_dims: Any = None) -> Tensor:
+    axis = squeeze_dims if axis is None else axis
+    if axis is not None:
+        axis = (int(axis),) if isinstance(axis, (int, np.integer)) else tuple(int(a) for a in axis)
+        if not axis:
+            axis = None
+    return SQUEEZE(input, name=name, axis=axis)
+
+
+def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
+    return FILL(value, name=name, shape=TensorShape(_shape_tuple(dims, "tf.fill")))
+
+
+def zeros(shape: Any, dtype: Any = dtypes.float32, name: str | None = None) -> Tensor:
+    dt = dtypes.as_dtype(dtype).base_dtype
+    return fill(shape, np.zeros((), dt.np_dtype), name=name or "zeros")
+
+
+def ones(shape: Any, dtype: Any = dtypes.float32, name: str | None = None) -> Tensor:
+    dt = dtypes.as_dtype(dtype).base_dtype
+    return fill(shape, np.ones((), dt.np_dtype), name=name or "ones")
+
+
+def zeros_like(tensor: Any, dtype: Any = None, name: str | None = None, optimize: bool = True) -> Tensor:
+    out = ZEROS_LIKE(tensor, name=name)
+    return out if dtype is None else _cast(out, dtype)
+
+
+def ones_like(tensor: Any, dtype: Any = None, name: str | None = None, optimize: bool = True) -> Tensor:
+    out = ONES_LIKE(tensor, name=name)
+    return out if dtype is None else _cast(out, dtype)
+
+
+def _cast(x: Tensor, dtype: Any) -> Tensor:
+    from gpugraph.ops.math_ops import cast
+
+    return cast(x, dtype)
+
+
+def _sum_all(x: Tensor) -> Tensor:
+    from gpugraph.ops.reduction_ops import reduce_sum
+
+    return reduce_sum(x)
+
+
+def stack(values: Any, axis: int = 0, name: str = "stack") -> Tensor:
+    if not isinstance(values, (list, tuple)) or not values:
+        raise ValueError("tf.stack expects a non-empty list of tensors")
+    return PACK(*values, name=name, axis=int(axis))
+
+
+def transpose(a: Any, perm: Any = None, name: str = "transpose", conjugate: bool = False) -> Tensor:
+    perm = None if perm is None else tuple(int(p) for p in perm)
+    return TRANSPOSE(a, name=name, perm=perm)
+
+
+def shape(input: Any, name: str | None = None, out_type: Any = dtypes.int32) -> Tensor:
+    return SHAPE(input, name=name, out_type=dtypes.as_dtype(out_type))
+
+
+def size(input: Any, name: str | None = None, out_type: Any = dtypes.int32) -> Tensor:
+    return SIZE(input, name=name, out_type=dtypes.as_dtype(out_type))
+
+
+def rank(input: Any, name: str | None = None) -> Tensor:
+    return RANK(input, name=name)

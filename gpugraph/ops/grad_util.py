@@ -1,0 +1,107 @@
+"""Ops that gradients are built from: reduce a broadcast gradient, expand a reduced one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gpugraph.framework import dtypes
+from gpugraph.framework.tensor import Tensor
+from gpugraph.framework.tensor_shape import TensorShape
+from gpugraph.ops import shape_fns
+from gpugraph.ops.registry import OpDef, register_op
+
+
+def _sum_to_shape_impl(xp: Any, g: Any, like: Any) -> Any:
+    shape = like.shape
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    r = g.sum(axis=tuple(range(lead))) if lead > 0 else g
+    axes = tuple(i for i, s in enumerate(shape) if s == 1 and r.shape[i] != 1)
+    if axes:
+        r = r.sum(axis=axes, keepdims=True)
+    return r
+
+
+SUM_TO_SHAPE = register_op(OpDef(
+    "SumToShape",
+    infer=lambda g, like: (like.shape, g.dtype.base_dtype),
+    impl=_sum_to_shape_impl,
+    grad=lambda op, dy: [BROADCAST_LIKE(dy, op.inputs[0]), None],
+    same_dtype=False,
+    input_names=("grad", "like"),
+    sample=lambda rng: [([rng.standard_normal((4, 2, 3)), rng.standard_normal((2, 1))], {})],
+))
+
+BROADCAST_LIKE = register_op(OpDef(
+    "BroadcastLike",
+    infer=lambda x, like: (shape_fns.broadcast(x, like)[0], x.dtype.base_dtype),
+    impl=lambda xp, x, like: xp.broadcast_to(x, xp.broadcast_shapes(x.shape, like.shape)),
+    grad=lambda op, dy: [SUM_TO_SHAPE(dy, op.inputs[0]), None],
+    same_dtype=False,
+    aliases=True,
+    input_names=("x", "like"),
+    sample=lambda rng: [([rng.standard_normal((3, 1)), rng.standard_normal((2, 3, 4))], {})],
+))
+
+
+def unbroadcast(grad: Tensor | None, x: Tensor) -> Tensor | None:
+    """Sum ``grad`` over the dimensions along which ``x`` was broadcast."""
+    if grad is None:
+        return None
+    gs, xs = grad.shape, x.shape
+    if gs.is_fully_defined() and xs.is_fully_defined() and gs.as_tuple() == xs.as_tuple():
+        return grad
+    return SUM_TO_SHAPE(grad, x)
+
+
+def _keepdims_shape(x_shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
+    if axes is None:
+        return (1,) * len(x_shape)
+    return tuple(1 if i in axes else d for i, d in enumerate(x_shape))
+
+
+def _broadcast_reduced_impl(xp: Any, dy: Any, x: Any, *, axes: Any, scale: bool) -> Any:
+    norm = None if axes is None else tuple(a % x.ndim for a in axes)
+    out = xp.broadcast_to(dy.reshape(_keepdims_shape(x.shape, norm)), x.shape)
+    if scale:
+        count = max(x.size // max(dy.size, 1), 1) if x.size else 1
+        out = out / xp.asarray(count, dtype=dy.dtype)
+    return out
+
+
+def _broadcast_reduced_grad(op: Any, g: Tensor) -> list[Any]:
+    from gpugraph.ops.reduction_ops import reduce_mean, reduce_sum
+
+    axes, scale = op.get_attr("axes"), op.get_attr("scale")
+    dy = op.inputs[0]
+    reducer = reduce_mean if scale else reduce_sum
+    out = reducer(g, axis=None if axes is None else list(axes), keepdims=False)
+    from gpugraph.ops.array_ops import reshape_like
+
+    return [reshape_like(out, dy), None]
+
+
+BROADCAST_REDUCED = register_op(OpDef(
+    "BroadcastReduced",
+    infer=lambda dy, x, *, axes, scale: (x.shape, dy.dtype.base_dtype),
+    impl=_broadcast_reduced_impl,
+    grad=_broadcast_reduced_grad,
+    same_dtype=False,
+    aliases=True,
+    input_names=("dy", "x"),
+    sample=lambda rng: [([rng.standard_normal((3,)), rng.standard_normal((3, 4))], {"axes": (1,), "scale": True}),
+                        ([rng.standard_normal(()), rng.standard_normal((2, 3))], {"axes": None, "scale": False})],
+))
+
+
+def float_like(dtype: dtypes.DType) -> bool:
+    return dtype.base_dtype.is_floating
+
+
+def static_dims(t: Tensor) -> tuple[Any, ...] | None:
+    return t.shape.as_tuple()
+
+
+def shape_of(dims: Any) -> TensorShape:
+    return TensorShape(dims)

@@ -1,0 +1,410 @@
+"""Elementwise math: arithmetic, comparisons, logic, cast, add_n, and Tensor's operators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gpugraph.framework import dtypes
+from gpugraph.framework.tensor import Tensor
+from gpugraph.ops import shape_fns
+from gpugraph.ops.constant_ops import convert_to_tensor
+from gpugraph.ops.grad_util import unbroadcast
+from gpugraph.ops.registry import NO_GRADIENT, OpDef, register_op
+
+__all__ = [
+    "add", "subtract", "multiply", "divide", "truediv", "realdiv", "floordiv", "floor_div", "mod",
+    "floormod", "pow", "square", "sqrt", "rsqrt", "exp", "log", "log1p", "abs", "sign", "negative",
+    "reciprocal", "maximum", "minimum", "equal", "not_equal", "less", "less_equal", "greater",
+    "greater_equal", "logical_and", "logical_or", "logical_not", "logical_xor", "where", "cast",
+    "to_float", "to_int32", "to_int64", "add_n", "squared_difference", "floor", "ceil", "round",
+    "div", "mul", "sub", "neg",
+]
+
+
+def _binary_sample(lo: float = -2.0, hi: float = 2.0):
+    def sample(rng: np.random.Generator) -> list[Any]:
+        return [([rng.uniform(lo, hi, (2, 3)), rng.uniform(lo, hi, (2, 3))], {}),
+                ([rng.uniform(lo, hi, (4, 1, 3)), rng.uniform(lo, hi, (2, 1))], {})]
+    return sample
+
+
+def _unary_sample(lo: float = -2.0, hi: float = 2.0):
+    return lambda rng: [([rng.uniform(lo, hi, (3, 4))], {})]
+
+
+def _binary(name: str, impl: Any, grad: Any, infer: Any = shape_fns.binary_numeric, cuda: str | None = None,
+            sample: Any = None) -> Any:
+    return register_op(OpDef(name, infer=infer, impl=impl, grad=grad, cuda=cuda,
+                             sample=sample or _binary_sample()))
+
+
+def _unary(name: str, impl: Any, grad: Any, infer: Any = shape_fns.same_shape_float, cuda: str | None = None,
+           sample: Any = None) -> Any:
+    return register_op(OpDef(name, infer=infer, impl=impl, grad=grad, cuda=cuda,
+                             sample=sample or _unary_sample()))
+
+
+def _both(op: Any, gx: Any, gy: Any) -> list[Any]:
+    x, y = op.inputs
+    return [unbroadcast(gx, x), unbroadcast(gy, y)]
+
+
+ADD = _binary("Add", lambda xp, x, y: x + y, lambda op, dy: _both(op, dy, dy), cuda="out0 = in0 + in1")
+SUB = _binary("Sub", lambda xp, x, y: x - y, lambda op, dy: _both(op, dy, -dy), cuda="out0 = in0 - in1")
+MUL = _binary("Mul", lambda xp, x, y: x * y,
+              lambda op, dy: _both(op, dy * op.inputs[1], dy * op.inputs[0]), cuda="out0 = in0 * in1")
+REAL_DIV = _binary(
+    "RealDiv", lambda xp, x, y: x / y,
+    lambda op, dy: _both(op, dy / op.inputs[1], -dy * op.inputs[0] / square(op.inputs[1])),
+    infer=shape_fns.binary_float, cuda="out0 = in0 / in1", sample=_binary_sample(0.5, 2.0))
+FLOOR_DIV = _binary("FloorDiv", lambda xp, x, y: xp.floor_divide(x, y), NO_GRADIENT,
+                    sample=_binary_sample(0.5, 3.0))
+FLOOR_MOD = _binary("FloorMod", lambda xp, x, y: xp.mod(x, y),
+                    lambda op, dy: _both(op, dy, -dy * floor(op.inputs[0] / op.inputs[1])),
+                    sample=_binary_sample(0.5, 3.0))
+
+
+def _pow_grad(op: Any, dy: Tensor) -> list[Any]:
+    x, y = op.inputs
+    z = op.outputs[0]
+    gx = dy * y * POW(x, y - 1)
+    safe_x = where(greater(x, 0), x, ones_like_float(x))
+    gy = dy * z * where(greater(x, 0), LOG(safe_x), zeros_like_float(x))
+    return _both(op, gx, gy)
+
+
+POW = _binary("Pow", lambda xp, x, y: xp.power(x, y), _pow_grad, cuda="out0 = pow(in0, in1)",
+              sample=_binary_sample(0.5, 2.0))
+MAXIMUM = _binary("Maximum", lambda xp, x, y: xp.maximum(x, y),
+                  lambda op, dy: _select_grad(op, dy, greater_equal), cuda="out0 = max(in0, in1)")
+MINIMUM = _binary("Minimum", lambda xp, x, y: xp.minimum(x, y),
+                  lambda op, dy: _select_grad(op, dy, less_equal), cuda="out0 = min(in0, in1)")
+SQUARED_DIFFERENCE = _binary(
+    "SquaredDifference", lambda xp, x, y: (x - y) * (x - y),
+    lambda op, dy: _both(op, 2.0 * dy * (op.inputs[0] - op.inputs[1]),
+                         -2.0 * dy * (op.inputs[0] - op.inputs[1])))
+
+
+def _select_grad(op: Any, dy: Tensor, cmp: Any) -> list[Any]:
+    x, y = op.inputs
+    mask = cmp(x, y)
+    zeros = zeros_like_float(dy)
+    return _both(op, where(mask, dy, zeros), where(mask, zeros, dy))
+
+
+_cmp_infer = shape_fns.broadcast_bool
+EQUAL = _binary("Equal", lambda xp, x, y: xp.equal(x, y), NO_GRADIENT, infer=_cmp_infer)
+NOT_EQUAL = _binary("NotEqual", lambda xp, x, y: xp.not_equal(x, y), NO_GRADIENT, infer=_cmp_infer)
+LESS = _binary("Less", lambda xp, x, y: xp.less(x, y), NO_GRADIENT, infer=_cmp_infer)
+LESS_EQUAL = _binary("LessEqual", lambda xp, x, y: xp.less_equal(x, y), NO_GRADIENT, infer=_cmp_infer)
+GREATER = _binary("Greater", lambda xp, x, y: xp.greater(x, y), NO_GRADIENT, infer=_cmp_infer)
+GREATER_EQUAL = _binary("GreaterEqual", lambda xp, x, y: xp.greater_equal(x, y), NO_GRADIENT, infer=_cmp_infer)
+
+
+def _bool_binary(x: Tensor, y: Tensor) -> Any:
+    shape_fns.require(x, "x", x.dtype.base_dtype.is_bool)
+    return shape_fns.broadcast(x, y)
+
+
+def _bool_sample(rng: np.random.Generator) -> list[Any]:
+    return [([rng.random((2, 3)) > 0.5, rng.random((2, 3)) > 0.5], {})]
+
+
+LOGICAL_AND = _binary("LogicalAnd", lambda xp, x, y: xp.logical_and(x, y), NO_GRADIENT, infer=_bool_binary,
+                      sample=_bool_sample)
+LOGICAL_OR = _binary("LogicalOr", lambda xp, x, y: xp.logical_or(x, y), NO_GRADIENT, infer=_bool_binary,
+                     sample=_bool_sample)
+LOGICAL_NOT = _unary("LogicalNot", lambda xp, x: xp.logical_not(x), NO_GRADIENT,
+                     infer=lambda x: _bool_binary(x, x), sample=lambda rng: [([rng.random((3,)) > 0.5], {})])
+
+NEG = _unary("Neg", lambda xp, x: -x, lambda op, dy: [-dy], infer=shape_fns.same_shape_numeric, cuda="out0 = -in0")
+SQUARE = _unary("Square", lambda xp, x: x * x, lambda op, dy: [dy * (2.0 * op.inputs[0])],
+                infer=shape_fns.same_shape_numeric, cuda="out0 = in0 * in0")
+SQRT = _unary("Sqrt", lambda xp, x: xp.sqrt(x), lambda op, dy: [dy * 0.5 / op.outputs[0]],
+              cuda="out0 = sqrt(in0)", sample=_unary_sample(0.5, 3.0))
+RSQRT = _unary("Rsqrt", lambda xp, x: 1.0 / xp.sqrt(x),
+               lambda op, dy: [dy * -0.5 * op.outputs[0] / op.inputs[0]],
+               cuda="out0 = rsqrt(in0)", sample=_unary_sample(0.5, 3.0))
+EXP = _unary("Exp", lambda xp, x: xp.exp(x), lambda op, dy: [dy * op.outputs[0]], cuda="out0 = exp(in0)")
+LOG = _unary("Log", lambda xp, x: xp.log(x), lambda op, dy: [dy / op.inputs[0]], cuda="out0 = log(in0)",
+             sample=_unary_sample(0.5, 3.0))
+LOG1P = _unary("Log1p", lambda xp, x: xp.log1p(x), lambda op, dy: [dy / (1.0 + op.inputs[0])],
+               cuda="out0 = log1p(in0)", sample=_unary_sample(-0.5, 2.0))
+ABS = _unary("Abs", lambda xp, x: xp.abs(x), lambda op, dy: [dy * sign(op.inputs[0])],
+             infer=shape_fns.same_shape_numeric, cuda="out0 = abs(in0)")
+SIGN = _unary("Sign", lambda xp, x: xp.sign(x), lambda op, dy: [zeros_like_float(dy)],
+              infer=shape_fns.same_shape_numeric)
+RECIPROCAL = _unary("Reciprocal", lambda xp, x: 1.0 / x,
+                    lambda op, dy: [-dy * square(op.outputs[0])], cuda="out0 = 1 / in0",
+                    sample=_unary_sample(0.5, 2.0))
+FLOOR = _unary("Floor", lambda xp, x: xp.floor(x), NO_GRADIENT)
+CEIL = _unary("Ceil", lambda xp, x: xp.ceil(x), NO_GRADIENT)
+ROUND = _unary("Round", lambda xp, x: xp.round(x), NO_GRADIENT)
+
+
+def _select_infer(cond: Tensor, x: Tensor, y: Tensor) -> Any:
+    shape_fns.require(cond, "condition", cond.dtype.base_dtype.is_bool)
+    if x.dtype.base_dtype != y.dtype.base_dtype:
+        raise TypeError(f"Input 'e' of 'Select' Op has type {y.dtype.name} that does not match type "
+                        f"{x.dtype.name} of argument 't'.")
+    shape, _ = shape_fns.broadcast(cond, x, y)
+    return shape, x.dtype.base_dtype
+
+
+def _select_op_grad(op: Any, dy: Tensor) -> list[Any]:
+    cond, x, y = op.inputs
+    zeros = zeros_like_float(dy)
+    return [None, unbroadcast(where(cond, dy, zeros), x), unbroadcast(where(cond, zeros, dy), y)]
+
+
+SELECT = register_op(OpDef(
+    "Select", infer=_select_infer, impl=lambda xp, c, x, y: xp.where(c, x, y), grad=_select_op_grad,
+    same_dtype=False, input_names=("condition", "t", "e"),
+    sample=lambda rng: [([rng.random((2, 3)) > 0.5, rng.standard_normal((2, 3)), rng.standard_normal((2, 3))], {})],
+))
+
+
+def _cast_grad(op: Any, dy: Tensor) -> list[Any]:
+    src = op.inputs[0].dtype.base_dtype
+    if src.is_floating and op.outputs[0].dtype.base_dtype.is_floating:
+        return [cast(dy, src)]
+    return [None]
+
+
+CAST = register_op(OpDef(
+    "Cast", infer=lambda x, *, DstT: (x.shape, DstT), impl=lambda xp, x, *, DstT: x.astype(DstT.np_dtype),
+    grad=_cast_grad, same_dtype=False,
+    sample=lambda rng: [([rng.standard_normal((2, 3))], {"DstT": dtypes.float32})],
+))
+
+
+def _add_n_infer(*xs: Tensor) -> Any:
+    if not xs:
+        raise ValueError("AddN requires at least one input")
+    return shape_fns.broadcast(*xs)
+
+
+def _add_n_impl(xp: Any, *xs: Any) -> Any:
+    out = xs[0] + xs[1] if len(xs) > 1 else xp.array(xs[0], copy=True)
+    for x in xs[2:]:
+        out += x
+    return out
+
+
+ADD_N = register_op(OpDef(
+    "AddN", infer=_add_n_infer, impl=_add_n_impl, grad=lambda op, dy: [dy] * len(op.inputs),
+    input_names=("inputs",),
+    sample=lambda rng: [([rng.standard_normal((2, 3)) for _ in range(3)], {})],
+))
+
+
+# --- public functions (TF1 names and default op names) ---
+def add(x: Any, y: Any, name: str | None = None) -> Tensor:
+    return ADD(x, y, name=name)
+
+
+def subtract(x: Any, y: Any, name: str | None = None) -> Tensor:
+    return SUB(x, y, name=name)
+
+
+def multiply(x: Any, y: Any, name: str | None = None) -> Tensor:
+    return MUL(x, y, name=name)
+
+
+def realdiv(x: Any, y: Any, name: str | None = None) -> Tensor:
+    return REAL_DIV(x, y, name=name)
+
+
+def truediv(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """x / y; integers are first cast to float (float64 for 32/64-bit ints), as TF1 does."""
+    x = convert_to_tensor(x)
+    y = convert_to_tensor(y, dtype=x.dtype.base_dtype)
+    dt = x.dtype.base_dtype
+    if dt.is_integer:
+        target = dtypes.float32 if dt.size <= 2 else dtypes.float64
+        x, y = cast(x, target), cast(y, target)
+    return REAL_DIV(x, y, name=name or "truediv")
+
+
+def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
+    return truediv(x, y, name=name or "truediv")
+
+
+def floordiv(x: Any, y: Any, name: str | None = None) -> Tensor:
+    return FLOOR_DIV(x, y, name=name)
+
+
+def div(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """TF1's legacy division: floor for integers, true division for floats."""
+    x = convert_to_tensor(x)
+    if x.dtype.base_dtype.is_integer:
+        return FLOOR_DIV(x, y, name=name or "div")
+    return REAL_DIV(x, y, name=name or "div")
+
+
+def mod(x: Any, y: Any, name: str | None = None) -> Tensor:
+    return FLOOR_MOD(x, y, name=name)
+
+
+def pow(x: Any, y: Any, name: str | None = None) -> Tensor:  # noqa: A001 - TF1 name
+    return POW(x, y, name=name)
+
+
+def maximum(x: Any, y: Any, name: str | None = None) -> Tensor:
+    return MAXIMUM(x, y, name=name)
+
+
+def minimum(x: Any, y: Any, name: str | None = None) -> Tensor:
+    return MINIMUM(x, y, name=name)
+
+
+def squared_difference(x: Any, y: Any, name: str | None = None) -> Tensor:
+    return SQUARED_DIFFERENCE(x, y, name=name)
+
+
+def equal(x: Any, y: Any, name: str | None = None) -> Tensor:
+    return EQUAL(x, y, name=name)
+
+
+def not_equal(x: Any, y: Any, name: str | None = None) -> Tensor:
+    return NOT_EQUAL(x, y, name=name)
+
+
+def less(x: Any, y: Any, name: str | None = None) -> Tensor:
+    return LESS(x, y, name=name)
+
+
+def less_equal(x: Any, y: Any, name: str | None = None) -> Tensor:
+    return LESS_EQUAL(x, y, name=name)
+
+
+def greater(x: Any, y: Any, name: str | None = None) -> Tensor:
+    return GREATER(x, y, name=name)
+
+
+def greater_equal(x: Any, y: Any, name: str | None = None) -> Tensor:
+    return GREATER_EQUAL(x, y, name=name)
+
+
+def logical_and(x: Any, y: Any, name: str | None = None) -> Tensor:
+    return LOGICAL_AND(x, y, name=name)
+
+
+def logical_or(x: Any, y: Any, name: str | None = None) -> Tensor:
+    return LOGICAL_OR(x, y, name=name)
+
+
+def logical_not(x: Any, name: str | None = None) -> Tensor:
+    return LOGICAL_NOT(x, name=name)
+
+
+def logical_xor(x: Any, y: Any, name: str = "LogicalXor") -> Tensor:
+    return logical_and(logical_or(x, y), logical_not(logical_and(x, y)), name=name)
+
+
+def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Tensor:
+    if x is None or y is None:
+        raise ValueError("tf.where with only a condition (coordinate output) is not supported; "
+                         "pass both x and y.")
+    x = convert_to_tensor(x)
+    y = convert_to_tensor(y, dtype=x.dtype.base_dtype)
+    return SELECT(condition, x, y, name=name)
+
+
+def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
+    x = convert_to_tensor(x)
+    target = dtypes.as_dtype(dtype).base_dtype
+    if x.dtype.base_dtype == target:
+        return x
+    return CAST(x, name=name or "Cast", DstT=target)
+
+
+def to_float(x: Any, name: str = "ToFloat") -> Tensor:
+    return cast(x, dtypes.float32, name=name)
+
+
+def to_int32(x: Any, name: str = "ToInt32") -> Tensor:
+    return cast(x, dtypes.int32, name=name)
+
+
+def to_int64(x: Any, name: str = "ToInt64") -> Tensor:
+    return cast(x, dtypes.int64, name=name)
+
+
+def add_n(inputs: Any, name: str | None = None) -> Tensor:
+    if not isinstance(inputs, (list, tuple)) or not inputs:
+        raise ValueError("inputs must be a non-empty list of at least one Tensor with the same dtype and shape")
+    if len(inputs) == 1:
+        from gpugraph.ops.array_ops import identity
+
+        return identity(inputs[0], name=name)
+    return ADD_N(*inputs, name=name)
+
+
+def square(x: Any, name: str | None = None) -> Tensor:
+    return SQUARE(x, name=name)
+
+
+def sqrt(x: Any, name: str | None = None) -> Tensor:
+    return SQRT(x, name=name)
+
+
+def rsqrt(x: Any, name: str | None = None) -> Tensor:
+    return RSQRT(x, name=name)
+
+
+def exp(x: Any, name: str | None = None) -> Tensor:
+    return EXP(x, name=name)
+
+
+def log(x: Any, name: str | None = None) -> Tensor:
+    return LOG(x, name=name)
+
+
+def log1p(x: Any, name: str | None = None) -> Tensor:
+    return LOG1P(x, name=name)
+
+
+def abs(x: Any, name: str | None = None) -> Tensor:  # noqa: A001 - TF1 name
+    return ABS(x, name=name)
+
+
+def sign(x: Any, name: str | None = None) -> Tensor:
+    return SIGN(x, name=name)
+
+
+def negative(x: Any, name: str | None = None) -> Tensor:
+    return NEG(x, name=name)
+
+
+def reciprocal(x: Any, name: str | None = None) -> Tensor:
+    return RECIPROCAL(x, name=name)
+
+
+def floor(x: Any, name: str | None = None) -> Tensor:
+    return FLOOR(x, name=name)
+
+
+def ceil(x: Any, name: str | None = None) -> Tensor:
+    return CEIL(x, name=name)
+
+
+def round(x: Any, name: str | None = None) -> Tensor:  # noqa: A001 - TF1 name
+    return ROUND(x, name=name)
+
+
+def zeros_like_float(x: Tensor) -> Tensor:
+    from gpugraph.ops.array_ops import zeros_like
+
+    return zeros_like(x)
+
+
+def ones_like_float(x: Tensor) -> Tensor:
+    from gpugraph.ops.array_ops import ones_like
+
+    return ones_like(x)
+
+
+mul, sub, neg, floor_div, floormod = multiply, subtract, negative, floordiv, mod

@@ -1,0 +1,125 @@
+"""Random ops with TF1's graph-level and op-level seeds.
+
+Each random op owns one stream per session, seeded from (graph seed, op seed): a new session
+replays the same values, successive runs in one session draw new ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gpugraph.framework import dtypes
+from gpugraph.framework.graph import get_default_graph
+from gpugraph.framework.tensor import Operation, Tensor
+from gpugraph.framework.tensor_shape import TensorShape
+from gpugraph.ops.registry import NO_GRADIENT, OpDef, register_op
+
+__all__ = ["random_uniform", "random_normal", "truncated_normal", "set_random_seed", "get_seed"]
+
+DEFAULT_GRAPH_SEED = 87654321
+
+
+def set_random_seed(seed: int | None) -> None:
+    """The graph-level seed of the default graph."""
+    get_default_graph().seed = None if seed is None else int(seed)
+
+
+def get_seed(op_seed: int | None) -> tuple[int, int] | None:
+    """TF1's rule: graph seed + op seed (the op count when only the graph seed is set)."""
+    graph = get_default_graph()
+    if graph.seed is not None:
+        return graph.seed, int(op_seed) if op_seed is not None else graph._last_id
+    if op_seed is not None:
+        return DEFAULT_GRAPH_SEED, int(op_seed)
+    return None
+
+
+def _random_infer(*, shape: TensorShape, dtype: dtypes.DType, seeds: Any) -> Any:
+    if not dtype.is_floating:
+        raise TypeError(f"Random op dtype must be floating point, got {dtype.name}")
+    return shape, dtype
+
+
+def _truncated(gen: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    out = gen.standard_normal(shape)
+    bad = np.abs(out) > 2.0
+    while bad.any():  # resample beyond two standard deviations, as TF1 does
+        out[bad] = gen.standard_normal(int(bad.sum()))
+        bad = np.abs(out) > 2.0
+    return out
+
+
+_DRAWS = {
+    "RandomUniform": lambda gen, shape: gen.random(shape),
+    "RandomStandardNormal": lambda gen, shape: gen.standard_normal(shape),
+    "TruncatedNormal": _truncated,
+}
+
+
+def _bind_random(op: Operation, ctx: Any) -> Any:
+    gen = ctx.rng(op)
+    shape = tuple(op.get_attr("shape").as_list())
+    np_dtype = op.get_attr("dtype").np_dtype
+    draw = _DRAWS[op.type]
+    xp = ctx.backend.xp
+    return lambda: xp.asarray(draw(gen, shape).astype(np_dtype))
+
+
+def _random_op(name: str) -> OpDef:
+    return register_op(OpDef(name, infer=_random_infer, bind=_bind_random, stateful=True, grad=NO_GRADIENT))
+
+
+RANDOM_UNIFORM = _random_op("RandomUniform")
+RANDOM_STANDARD_NORMAL = _random_op("RandomStandardNormal")
+TRUNCATED_NORMAL = _random_op("TruncatedNormal")
+
+
+def _static_shape(shape: Any, what: str) -> TensorShape:
+    if isinstance(shape, Tensor):
+        raise TypeError(f"{what}: a shape given as a Tensor is not supported; pass a list of ints.")
+    s = TensorShape(shape)
+    if not s.is_fully_defined():
+        raise ValueError(f"{what}: shape {s} must be fully defined")
+    return s
+
+
+def _scaled(opdef: OpDef, default: str, shape: Any, loc: Any, scale: Any, dtype: Any, seed: Any,
+            name: str | None) -> Tensor:
+    from gpugraph.ops.math_ops import add
+
+    dt = dtypes.as_dtype(dtype).base_dtype
+    graph = get_default_graph()
+    with graph.name_scope(name or default) as scope:
+        raw = opdef(name=opdef.name, shape=_static_shape(shape, f"tf.{default}"), dtype=dt, seeds=get_seed(seed))
+        return add(raw * scale, loc, name=scope[:-1] + "/")
+
+
+def random_uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = dtypes.float32,
+                   seed: Any = None, name: str | None = None) -> Tensor:
+    dt = dtypes.as_dtype(dtype).base_dtype
+    if not dt.is_floating:
+        raise ValueError(f"tf.random_uniform: only floating dtypes are supported, got {dt.name}")
+    maxval = 1 if maxval is None else maxval
+    from gpugraph.ops.constant_ops import convert_to_tensor
+
+    graph = get_default_graph()
+    with graph.name_scope(name or "random_uniform") as scope:
+        lo = convert_to_tensor(minval, dtype=dt, name="min")
+        hi = convert_to_tensor(maxval, dtype=dt, name="max")
+        raw = RANDOM_UNIFORM(name="RandomUniform", shape=_static_shape(shape, "tf.random_uniform"), dtype=dt,
+                             seeds=get_seed(seed))
+        from gpugraph.ops.math_ops import add, subtract
+
+        return add(raw * subtract(hi, lo, name="sub"), lo, name=scope)
+
+
+def random_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = dtypes.float32,
+                  seed: Any = None, name: str | None = None) -> Tensor:
+    return _scaled(RANDOM_STANDARD_NORMAL, "random_normal", shape, mean, stddev, dtype, seed, name)
+
+
+def truncated_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = dtypes.float32,
+                     seed: Any = None, name: str | None = None) -> Tensor:
+    return _scaled(TRUNCATED_NORMAL, "truncated_normal", shape, mean, stddev, dtype, seed, name)

@@ -1,0 +1,221 @@
+"""tf.Variable (TF1 ref variables) and the variable collections and initializers."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from gpugraph.framework import dtypes
+from gpugraph.framework.graph import Graph, GraphKeys, get_default_graph
+from gpugraph.framework.tensor import Operation, Tensor
+from gpugraph.framework.tensor_shape import TensorShape
+from gpugraph.ops import array_ops, state_ops
+from gpugraph.ops.constant_ops import convert_to_tensor
+from gpugraph.ops.control_flow_ops import group, no_op
+from gpugraph.ops.registry import graph_of
+
+__all__ = [
+    "Variable", "global_variables", "local_variables", "trainable_variables", "model_variables",
+    "all_variables", "global_variables_initializer", "local_variables_initializer",
+    "variables_initializer", "initialize_all_variables", "report_uninitialized_variables",
+    "is_variable_initialized", "assert_variables_initialized",
+]
+
+
+class Variable:
+    """A value kept by each Session across runs, changed only by assign ops and optimizers."""
+
+    def __init__(self, initial_value: Any = None, trainable: bool | None = None, collections: Any = None,
+                 validate_shape: bool = True, caching_device: Any = None, name: str | None = None,
+                 variable_def: Any = None, dtype: Any = None, expected_shape: Any = None,
+                 import_scope: Any = None, constraint: Any = None, use_resource: Any = None,
+                 synchronization: Any = None, aggregation: Any = None, shape: Any = None):
+        if initial_value is None:
+            raise ValueError("initial_value must be specified.")
+        trainable = True if trainable is None else bool(trainable)
+        if collections is None:
+            collections = [GraphKeys.GLOBAL_VARIABLES]
+        collections = list(collections)
+        if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
+            collections.append(GraphKeys.TRAINABLE_VARIABLES)
+        from_fn = callable(initial_value) and not isinstance(initial_value, (Tensor, Variable))
+        graph = get_default_graph() if from_fn else graph_of([initial_value])
+        self._trainable = trainable
+        with graph.as_default(), graph.control_dependencies(None), graph.name_scope(name or "Variable") as scope:
+            if from_fn:
+                with graph.name_scope("Initializer"):
+                    init = convert_to_tensor(initial_value(), dtype=dtype, name="initial_value")
+            else:
+                init = convert_to_tensor(initial_value, dtype=dtype, name="initial_value")
+            var_shape = TensorShape(shape) if shape is not None else init.shape
+            if validate_shape and not var_shape.is_fully_defined():
+                raise ValueError(f"initial_value must have a shape specified: {init} (variable '{scope[:-1]}')")
+            self._initial_value = init
+            self._variable = state_ops.VARIABLE(name=scope, shape=var_shape, dtype=init.dtype.base_dtype)
+            self._initializer_op = state_ops.ASSIGN(self._variable, init, name="Assign",
+                                                    validate_shape=validate_shape).op
+            self._snapshot = array_ops.IDENTITY(self._variable, name="read")
+        self._graph = graph
+        graph.add_to_collections(collections, self)
+
+    # --- graph identity ---
+    def _ref(self) -> Tensor:
+        return self._variable
+
+    def _as_tensor(self) -> Tensor:
+        return self._snapshot
+
+    def _as_graph_element(self) -> Tensor:
+        return self._variable
+
+    @property
+    def name(self) -> str:
+        return self._variable.name
+
+    @property
+    def op(self) -> Operation:
+        return self._variable.op
+
+    @property
+    def graph(self) -> Graph:
+        return self._graph
+
+    @property
+    def dtype(self) -> dtypes.DType:
+        return self._variable.dtype
+
+    @property
+    def shape(self) -> TensorShape:
+        return self._variable.shape
+
+    def get_shape(self) -> TensorShape:
+        return self._variable.shape
+
+    @property
+    def device(self) -> str:
+        return self._variable.device
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @property
+    def initializer(self) -> Operation:
+        return self._initializer_op
+
+    @property
+    def initial_value(self) -> Tensor:
+        return self._initial_value
+
+    def initialized_value(self) -> Tensor:
+        return self._snapshot
+
+    def value(self) -> Tensor:
+        return self._snapshot
+
+    def read_value(self) -> Tensor:
+        return array_ops.identity(self._variable, name="read")
+
+    # --- running ---
+    def eval(self, session: Any = None) -> Any:
+        return self._variable.eval(session=session)
+
+    def load(self, value: Any, session: Any = None) -> None:
+        from gpugraph.runtime.session import _session_for
+
+        sess = _session_for(session, self._graph, f"Variable '{self.name}'")
+        sess.run(self._initializer_op, {self._initial_value: value})
+
+    def assign(self, value: Any, use_locking: bool = False, name: str | None = None,
+               read_value: bool = True) -> Any:
+        out = state_ops.assign(self, value, name=name)
+        return out if read_value else out.op
+
+    def assign_add(self, delta: Any, use_locking: bool = False, name: str | None = None,
+                   read_value: bool = True) -> Any:
+        out = state_ops.assign_add(self, delta, name=name)
+        return out if read_value else out.op
+
+    def assign_sub(self, delta: Any, use_locking: bool = False, name: str | None = None,
+                   read_value: bool = True) -> Any:
+        out = state_ops.assign_sub(self, delta, name=name)
+        return out if read_value else out.op
+
+    def __repr__(self) -> str:
+        return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
+
+    __hash__ = object.__hash__
+
+    def __bool__(self) -> bool:
+        raise TypeError("Using a tf.Variable as a Python bool is not allowed.")
+
+    def __iter__(self) -> Any:
+        return iter(self._snapshot)
+
+
+def _delegate(dunder: str) -> Callable[..., Any]:
+    def method(self: Variable, *args: Any) -> Any:
+        return getattr(Tensor, dunder)(self._snapshot, *args)
+    method.__name__ = dunder
+    return method
+
+
+for _op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or"):
+    for _d in (f"__{_op}__", f"__r{_op}__"):
+        setattr(Variable, _d, _delegate(_d))
+for _d in ("__neg__", "__abs__", "__invert__", "__getitem__", "__lt__", "__le__", "__gt__", "__ge__", "__xor__"):
+    setattr(Variable, _d, _delegate(_d))
+
+
+# --- collections and initializers ---
+def global_variables(scope: str | None = None) -> list[Variable]:
+    return get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
+
+
+def all_variables() -> list[Variable]:
+    return global_variables()
+
+
+def local_variables(scope: str | None = None) -> list[Variable]:
+    return get_default_graph().get_collection(GraphKeys.LOCAL_VARIABLES, scope)
+
+
+def trainable_variables(scope: str | None = None) -> list[Variable]:
+    return get_default_graph().get_collection(GraphKeys.TRAINABLE_VARIABLES, scope)
+
+
+def model_variables(scope: str | None = None) -> list[Variable]:
+    return get_default_graph().get_collection(GraphKeys.MODEL_VARIABLES, scope)
+
+
+def variables_initializer(var_list: Any, name: str = "init") -> Operation:
+    var_list = list(var_list)
+    if var_list:
+        return group(*[v.initializer for v in var_list], name=name)
+    return no_op(name=name)
+
+
+def global_variables_initializer() -> Operation:
+    return variables_initializer(global_variables(), name="init")
+
+
+def initialize_all_variables() -> Operation:
+    return global_variables_initializer()
+
+
+def local_variables_initializer() -> Operation:
+    return variables_initializer(local_variables(), name="init")
+
+
+def is_variable_initialized(variable: Variable) -> Tensor:
+    return state_ops.is_variable_initialized(variable)
+
+
+def report_uninitialized_variables(var_list: Any = None, name: str = "report_uninitialized_variables") -> Tensor:
+    """A 1-D string tensor with the names of the variables not yet initialized in the session."""
+    if var_list is None:
+        var_list = global_variables() + local_variables()
+    return state_ops.report_uninitialized([v.op for v in var_list], name=name)
+
+
+def assert_variables_initialized(var_list: Any = None) -> Any:
+    return report_uninitialized_variables(var_list)
