@@ -29,7 +29,7 @@ from gpugraph.init_ops import *  # noqa: F401,F403
 from gpugraph.variables import *  # noqa: F401,F403
 from gpugraph.variable_scope import *  # noqa: F401,F403
 from gpugraph.runtime.session import InteractiveSession, Session, get_default_session
-from gpugraph import train
+from gpugraph import random, train
 
 newaxis = None
 AUTO_REUSE = AUTO_REUSE  # noqa: F405,PLW0127 - re-exported from variable_scope

@@ -1,0 +1,9 @@
+"""``tf.random``: the TF 1.13+ aliases of the random ops."""
+
+from gpugraph.ops.random_ops import random_normal as normal
+from gpugraph.ops.random_ops import random_uniform as uniform
+from gpugraph.ops.random_ops import set_random_seed
+from gpugraph.ops.random_ops import set_random_seed as set_seed
+from gpugraph.ops.random_ops import truncated_normal
+
+__all__ = ["normal", "uniform", "truncated_normal", "set_random_seed", "set_seed"]
