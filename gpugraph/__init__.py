@@ -20,7 +20,10 @@ from gpugraph.ops.array_ops import *  # noqa: F401,F403
 from gpugraph.ops.constant_ops import *  # noqa: F401,F403
 from gpugraph.ops.control_flow_ops import *  # noqa: F401,F403
 from gpugraph.ops.linalg_ops import *  # noqa: F401,F403
+from gpugraph.ops.manip_ops import *  # noqa: F401,F403
+from gpugraph.ops.index_ops import *  # noqa: F401,F403
 from gpugraph.ops.math_ops import *  # noqa: F401,F403
+from gpugraph.ops.nn_ops import tanh, sigmoid
 from gpugraph.ops.random_ops import *  # noqa: F401,F403
 from gpugraph.ops.reduction_ops import *  # noqa: F401,F403
 from gpugraph.ops.state_ops import assign, assign_add, assign_sub
@@ -30,6 +33,7 @@ from gpugraph.variables import *  # noqa: F401,F403
 from gpugraph.variable_scope import *  # noqa: F401,F403
 from gpugraph.runtime.session import InteractiveSession, Session, get_default_session
 from gpugraph import random, train
+from gpugraph import nn
 
 newaxis = None
 AUTO_REUSE = AUTO_REUSE  # noqa: F405,PLW0127 - re-exported from variable_scope

@@ -120,7 +120,11 @@ def convert_inputs(opdef: OpDef, inputs: Sequence[Any]) -> list[Tensor]:
         if i == 0 and opdef.ref_input:
             out.append(v._ref() if hasattr(v, "_ref") else v)
             continue
-        t = convert_to_tensor(v, dtype=hint if opdef.same_dtype else None, name=arg_name)
+        # Only plain values take the hint; a Tensor of another dtype reaches _check_same_dtype,
+        # whose TypeError names the op and both inputs, as TF1's does.
+        is_graph_value = isinstance(v, Tensor) or hasattr(v, "_as_tensor")
+        want = hint if opdef.same_dtype and not is_graph_value else None
+        t = convert_to_tensor(v, dtype=want, name=arg_name)
         if opdef.same_dtype and hint is None:
             hint = t.dtype.base_dtype
         out.append(t)
