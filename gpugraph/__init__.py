@@ -11,6 +11,7 @@ from gpugraph.framework.dtypes import (
     DType, as_dtype, bool_ as bool, double, float16, float32, float64, half, int8, int16, int32, int64,
     string, uint8,
 )
+from gpugraph.framework.dtypes import bool_ref, float32_ref, float64_ref, int32_ref, int64_ref
 from gpugraph.framework.graph import Graph, GraphKeys, get_default_graph, reset_default_graph
 from gpugraph.framework.device import DeviceSpec
 from gpugraph.framework.tensor import Operation, Tensor
@@ -32,7 +33,7 @@ from gpugraph.init_ops import *  # noqa: F401,F403
 from gpugraph.variables import *  # noqa: F401,F403
 from gpugraph.variable_scope import *  # noqa: F401,F403
 from gpugraph.runtime.session import InteractiveSession, Session, get_default_session
-from gpugraph import random, train
+from gpugraph import initializers, random, train
 from gpugraph import nn
 
 newaxis = None
@@ -83,3 +84,4 @@ def get_collection_ref(key: str) -> list:
 
 
 from gpugraph import compat  # noqa: E402
+from gpugraph.compat.v1 import disable_eager_execution, disable_v2_behavior, executing_eagerly  # noqa: E402

@@ -36,7 +36,8 @@ def _forward_reachable(xs: Sequence[Tensor]) -> set[Operation]:
     return seen
 
 
-def _between(ys: Sequence[Tensor], reachable: set[Operation], stops: set[Tensor]) -> set[Operation]:
+def _between(ys: Sequence[Tensor], reachable: set[Operation], stop_ops: set[Operation]) -> set[Operation]:
+    """Ops on a path from xs to ys; the walk does not go past a stop op (it still gets its gradient)."""
     between: set[Operation] = set()
     stack = [y.op for y in ys if y.op in reachable]
     while stack:
@@ -44,8 +45,10 @@ def _between(ys: Sequence[Tensor], reachable: set[Operation], stops: set[Tensor]
         if op in between:
             continue
         between.add(op)
+        if op in stop_ops:
+            continue
         for t in op.inputs:
-            if t.op in reachable and t not in stops:
+            if t.op in reachable:
                 stack.append(t.op)
     return between
 
@@ -65,7 +68,8 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients", co
     gys = _as_list(grad_ys) if grad_ys is not None else [None] * len(ys_list)
     if len(gys) != len(ys_list):
         raise ValueError(f"Passed {len(gys)} grad_ys for {len(ys_list)} ys")
-    stops = {convert_to_tensor(s) for s in _as_list(stop_gradients)} if stop_gradients is not None else set()
+    # TF1 stops at the ops producing these tensors: they receive gradients but pass none on
+    stop_ops = {convert_to_tensor(s).op for s in _as_list(stop_gradients)} if stop_gradients is not None else set()
     graph = graph_of(ys_list + xs_list)
     with graph.as_default(), graph.name_scope(name or "gradients"):
         grads: dict[Tensor, list[Tensor]] = {}
@@ -78,16 +82,17 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients", co
             else:
                 gy = convert_to_tensor(gy, dtype=y.dtype.base_dtype)
             grads.setdefault(y, []).append(gy)
-        between = _between(ys_list, _forward_reachable(xs_list), stops)
+        between = _between(ys_list, _forward_reachable(xs_list), stop_ops)
         for op in sorted(between, key=lambda o: o._id, reverse=True):
-            _backprop_op(op, grads, stops)
+            if op not in stop_ops:
+                _backprop_op(op, grads)
         result = [_sum(grads.get(x)) for x in xs_list]
     if unconnected_gradients == "zero":
         result = [zeros_like(x) if g is None else g for g, x in zip(result, xs_list)]
     return result
 
 
-def _backprop_op(op: Operation, grads: dict[Tensor, list[Tensor]], stops: set[Tensor]) -> None:
+def _backprop_op(op: Operation, grads: dict[Tensor, list[Tensor]]) -> None:
     out_grads = [_sum(grads.get(t)) for t in op.outputs]
     if all(g is None for g in out_grads):
         return
@@ -104,6 +109,6 @@ def _backprop_op(op: Operation, grads: dict[Tensor, list[Tensor]], stops: set[Te
         raise ValueError(f"Gradient rule of op type '{op.type}' returned {len(in_grads)} gradients for "
                          f"{len(op.inputs)} inputs (op '{op.name}')")
     for t, g in zip(op.inputs, in_grads):
-        if g is None or t in stops or not t.dtype.base_dtype.is_floating:
+        if g is None or not t.dtype.base_dtype.is_floating:
             continue
         grads.setdefault(t, []).append(convert_to_tensor(g))

@@ -61,3 +61,18 @@ InternalError = _make("InternalError", INTERNAL)
 UnavailableError = _make("UnavailableError", UNAVAILABLE)
 DataLossError = _make("DataLossError", DATA_LOSS)
 UnauthenticatedError = _make("UnauthenticatedError", UNAUTHENTICATED)
+
+
+_CLASSES = (CancelledError, UnknownError, InvalidArgumentError, DeadlineExceededError, NotFoundError,
+            AlreadyExistsError, PermissionDeniedError, ResourceExhaustedError, FailedPreconditionError,
+            AbortedError, OutOfRangeError, UnimplementedError, InternalError, UnavailableError, DataLossError,
+            UnauthenticatedError)
+_CODE_TO_CLASS = {cls.error_code: cls for cls in _CLASSES}
+
+
+def exception_type_from_error_code(error_code: int) -> type[OpError]:
+    return _CODE_TO_CLASS[error_code]
+
+
+def error_code_from_exception_type(cls: type[OpError]) -> int:
+    return cls.error_code

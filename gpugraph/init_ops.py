@@ -32,7 +32,12 @@ class Initializer:
         raise TypeError(f"{type(self).__name__} is an abstract initializer")
 
     def get_config(self) -> dict[str, Any]:
-        return {}
+        """The constructor arguments, as TF1 (``cls.from_config(init.get_config())`` rebuilds it)."""
+        return {"dtype": self.dtype.name} if self.dtype is not None else {}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Initializer:
+        return cls(**config)
 
 
 class Zeros(Initializer):
@@ -53,9 +58,15 @@ class Ones(Initializer):
 
 class Constant(Initializer):
     def __init__(self, value: Any = 0, dtype: Any = dtypes.float32, verify_shape: bool = False):
+        if not (np.isscalar(value) or isinstance(value, (list, tuple, np.ndarray))):
+            raise TypeError(f"Invalid type for initial value: {type(value)} (expected Python scalar, list or "
+                            "tuple of values, or numpy.ndarray).")
         self.value = value
         self.dtype = dtypes.as_dtype(dtype)
         self.verify_shape = verify_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {"value": self.value, "dtype": self.dtype.name, "verify_shape": self.verify_shape}
 
     def __call__(self, shape: Any, dtype: Any = None, partition_info: Any = None) -> Tensor:
         return constant(self.value, dtype=_dtype(dtype, self.dtype), shape=shape, verify_shape=self.verify_shape)
@@ -66,6 +77,9 @@ class RandomUniform(Initializer):
                  dtype: Any = dtypes.float32):
         self.minval, self.maxval, self.seed, self.dtype = minval, maxval, seed, dtypes.as_dtype(dtype)
 
+    def get_config(self) -> dict[str, Any]:
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed, "dtype": self.dtype.name}
+
     def __call__(self, shape: Any, dtype: Any = None, partition_info: Any = None) -> Tensor:
         return random_ops.random_uniform(shape, self.minval, self.maxval, _dtype(dtype, self.dtype), seed=self.seed)
 
@@ -74,6 +88,9 @@ class RandomNormal(Initializer):
     def __init__(self, mean: float = 0.0, stddev: float = 1.0, seed: int | None = None,
                  dtype: Any = dtypes.float32):
         self.mean, self.stddev, self.seed, self.dtype = mean, stddev, seed, dtypes.as_dtype(dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed, "dtype": self.dtype.name}
 
     def __call__(self, shape: Any, dtype: Any = None, partition_info: Any = None) -> Tensor:
         return random_ops.random_normal(shape, self.mean, self.stddev, _dtype(dtype, self.dtype), seed=self.seed)
@@ -114,6 +131,10 @@ class VarianceScaling(Initializer):
         self.scale, self.mode, self.distribution = scale, mode, distribution
         self.seed, self.dtype = seed, dtypes.as_dtype(dtype)
 
+    def get_config(self) -> dict[str, Any]:
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed,
+                "dtype": self.dtype.name}
+
     def __call__(self, shape: Any, dtype: Any = None, partition_info: Any = None) -> Tensor:
         dt = _dtype(dtype, self.dtype)
         fan_in, fan_out = compute_fans(shape)
@@ -132,10 +153,16 @@ class GlorotUniform(VarianceScaling):
     def __init__(self, seed: int | None = None, dtype: Any = dtypes.float32):
         super().__init__(1.0, "fan_avg", "uniform", seed, dtype)
 
+    def get_config(self) -> dict[str, Any]:
+        return {"seed": self.seed, "dtype": self.dtype.name}
+
 
 class GlorotNormal(VarianceScaling):
     def __init__(self, seed: int | None = None, dtype: Any = dtypes.float32):
         super().__init__(1.0, "fan_avg", "truncated_normal", seed, dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"seed": self.seed, "dtype": self.dtype.name}
 
 
 zeros_initializer = Zeros

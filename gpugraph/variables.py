@@ -24,6 +24,9 @@ __all__ = [
 class Variable:
     """A value kept by each Session across runs, changed only by assign ops and optimizers."""
 
+    # NumPy arrays on the left of an operator defer to us (``np_array + variable``).
+    __array_priority__ = 100
+
     def __init__(self, initial_value: Any = None, trainable: bool | None = None, collections: Any = None,
                  validate_shape: bool = True, caching_device: Any = None, name: str | None = None,
                  variable_def: Any = None, dtype: Any = None, expected_shape: Any = None,
@@ -51,7 +54,8 @@ class Variable:
                 raise ValueError(f"initial_value must have a shape specified: {init} (variable '{scope[:-1]}')")
             self._initial_value = init
             self._variable = state_ops.VARIABLE(name=scope, shape=var_shape, dtype=init.dtype.base_dtype)
-            self._initializer_op = state_ops.ASSIGN(self._variable, init, name="Assign",
+            guarded = _guard_uninitialized_reads(scope[:-1], init)
+            self._initializer_op = state_ops.ASSIGN(self._variable, guarded, name="Assign",
                                                     validate_shape=validate_shape).op
             self._snapshot = array_ops.IDENTITY(self._variable, name="read")
         self._graph = graph
@@ -107,7 +111,11 @@ class Variable:
         return self._initial_value
 
     def initialized_value(self) -> Tensor:
-        return self._snapshot
+        """The value once initialized, else the initial value (safe inside other initializers)."""
+        graph = self._graph
+        with graph.as_default(), graph.control_dependencies(None):
+            # the guarded initial value: a chain of dependent initializers works in any order
+            return state_ops.initialized_value(self._variable, self._initializer_op.inputs[1])
 
     def value(self) -> Tensor:
         return self._snapshot
@@ -149,7 +157,47 @@ class Variable:
         raise TypeError("Using a tf.Variable as a Python bool is not allowed.")
 
     def __iter__(self) -> Any:
-        return iter(self._snapshot)
+        raise TypeError("'Variable' object is not iterable.")
+
+    def __array__(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"Cannot convert a symbolic Variable ({self.name}) to a numpy array.")
+
+
+def _guard_uninitialized_reads(var_name: str, init: Tensor) -> Tensor:
+    """TF1 rewrites reads of other variables inside an initial value into their
+    ``initialized_value()``, so one ``global_variables_initializer()`` run works in any order.
+    Ops between such a read and ``init`` are copied onto the guarded value; the rest is shared."""
+    graph = init.graph
+    variables: dict[Operation, Variable] | None = None  # built on the first variable read met
+    done: dict[Operation, Operation] = {}
+    stack: list[tuple[Operation, bool]] = [(init.op, False)]
+    while stack:  # iterative post-order: initial-value graphs may be deep
+        op, expanded = stack.pop()
+        if op in done:
+            continue
+        if op.type == "VariableV2":
+            if variables is None:
+                variables = {v.op: v for key in (GraphKeys.GLOBAL_VARIABLES, GraphKeys.LOCAL_VARIABLES)
+                             for v in graph.get_collection(key) if isinstance(v, Variable)}
+            var = variables.get(op)
+            done[op] = op if var is None else var.initialized_value().op
+            continue
+        if op.opdef.stateful or op.opdef.ref_input or not op.inputs:
+            done[op] = op  # never copy side effects or random streams
+            continue
+        if not expanded:
+            stack.append((op, True))
+            stack.extend((t.op, False) for t in op.inputs if t.op not in done)
+            continue
+        inputs = [done[t.op].outputs[t.value_index] for t in op.inputs]
+        if all(a is b for a, b in zip(inputs, op.inputs)):
+            done[op] = op
+            continue
+        with graph.name_scope(None):
+            name = graph.unique_name(f"{op.name}_{var_name}")
+            specs = [(t.shape, t.dtype) for t in op.outputs]
+            done[op] = graph.create_op(op.opdef, inputs, op.attrs, specs, name=name)
+    return done[init.op].outputs[init.value_index]
 
 
 def _delegate(dunder: str) -> Callable[..., Any]:

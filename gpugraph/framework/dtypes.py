@@ -43,6 +43,19 @@ class DType:
         return self.np_dtype.kind == "b"
 
     @property
+    def is_unsigned(self) -> bool:
+        return self.np_dtype.kind == "u"
+
+    @property
+    def is_complex(self) -> bool:
+        return self.np_dtype.kind == "c"
+
+    def is_compatible_with(self, other: Any) -> bool:
+        """TF1: the same type, or this type is the base of ``other`` (float32 fits float32_ref)."""
+        other = as_dtype(other)
+        return self.name in (other.name, other.base_dtype.name)
+
+    @property
     def is_numeric(self) -> bool:
         return self.np_dtype.kind in "fiu"
 
@@ -107,6 +120,16 @@ int32 = _TYPES["int32"]
 int64 = _TYPES["int64"]
 uint8 = _TYPES["uint8"]
 bool_ = _TYPES["bool"]
+
+float16_ref = _REF_TYPES["float16"]
+float32_ref = _REF_TYPES["float32"]
+float64_ref = _REF_TYPES["float64"]
+int8_ref = _REF_TYPES["int8"]
+int16_ref = _REF_TYPES["int16"]
+int32_ref = _REF_TYPES["int32"]
+int64_ref = _REF_TYPES["int64"]
+uint8_ref = _REF_TYPES["uint8"]
+bool_ref = _REF_TYPES["bool"]
 
 # Strings appear only as outputs of a few ops (names of uninitialized variables).
 string = DType("string", object)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
@@ -10,6 +11,12 @@ from gpugraph.framework.tensor import Operation, Tensor
 
 if TYPE_CHECKING:
     from gpugraph.ops.registry import OpDef
+
+
+# TF1's rules: a root-level name must start with a letter, digit or '.'; nested ones may not hold
+# spaces or other punctuation either.
+_VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$")
+_VALID_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\-/>]*$")
 
 
 class GraphKeys:
@@ -99,25 +106,30 @@ class Graph:
         stack = self._state.name_stack
         if stack:
             name = f"{stack}/{name}"
-        key = name.lower()
-        i = self._names_in_use.get(key, 0)
-        if mark_as_used:
-            self._names_in_use[key] = i + 1
-        if i > 0:
-            base_key = key
-            while key in self._names_in_use:
-                key = f"{base_key}_{i}"
-                i += 1
+        with self._lock:  # cheap, and keeps names unique when threads build into one graph
+            key = name.lower()
+            i = self._names_in_use.get(key, 0)
             if mark_as_used:
-                self._names_in_use[key] = 1
-            name = f"{name}_{i - 1}"
-        return name
+                self._names_in_use[key] = i + 1
+            if i > 0:
+                base_key = key
+                while key in self._names_in_use:
+                    key = f"{base_key}_{i}"
+                    i += 1
+                if mark_as_used:
+                    self._names_in_use[key] = 1
+                name = f"{name}_{i - 1}"
+            return name
 
     @contextlib.contextmanager
     def name_scope(self, name: str | None) -> Iterator[str]:
         """Enter a scope; yields its string ('loss/'). A name ending in '/' is taken as is."""
         state = self._state
         old = state.name_stack
+        if name:
+            regex = _VALID_SCOPE_NAME if old else _VALID_OP_NAME
+            if not regex.match(name):
+                raise ValueError(f"'{name}' is not a valid scope name")
         if not name:
             new = ""
         elif name.endswith("/"):
@@ -143,35 +155,49 @@ class Graph:
             if self._finalized:
                 raise RuntimeError("Graph is finalized and cannot be modified.")
             if name in self._ops_by_name:
-                name = self.unique_name(name)  # explicit absolute name already taken
-            else:
-                self._names_in_use.setdefault(name.lower(), 1)
-            control = self._current_control_inputs(inputs)
+                # only an absolute name ("x/") can get here; TF1 refuses it the same way
+                raise ValueError(f"Duplicate node name in graph: '{name}'")
+            self._names_in_use.setdefault(name.lower(), 1)
+            frames = self._active_control_frames()
+            control = _control_inputs(frames, inputs)
             op = Operation(self, name, opdef, inputs, attrs, output_specs, control, "")
             op._device = self._current_device(op)
+            for target in reversed(self._state.colocation_stack):
+                if target.device:  # the innermost colocation target with a device wins
+                    op._device = target.device
+                    break
+            for frame in frames:
+                frame.seen.add(op)
             self._ops.append(op)
             self._ops_by_name[name] = op
             return op
 
-    def _current_control_inputs(self, inputs: Sequence[Tensor]) -> list[Operation]:
-        control: list[Operation] = []
-        input_ops = {t.op for t in inputs}
-        for frame in self._state.control_stack:
+    def _active_control_frames(self) -> list[_ControlFrame]:
+        """The frames opened since the innermost ``control_dependencies(None)``."""
+        stack = self._state.control_stack
+        start = 0
+        for i, frame in enumerate(stack):
             if frame is None:
-                control = []
-                continue
-            control.extend(op for op in frame if op not in input_ops and op not in control)
-        return control
+                start = i + 1
+        return stack[start:]
 
     def _current_device(self, op: Operation) -> str:
+        """TF1 applies device specs innermost first; an outer string only fills fields still unset,
+        a device function replaces the device, and ``None`` stops the walk."""
+        from gpugraph.framework.device import canonical_device
+
         device = ""
-        for spec in self._state.device_stack:
+        for spec in reversed(self._state.device_stack):
             if spec is None:
-                device = ""
-            elif callable(spec):
-                device = spec(op) or ""
-            else:
-                device = _merge_device(device, spec)
+                break
+            if callable(spec):
+                op._device = device
+                result = spec(op)
+                if result is not None and not isinstance(result, str):
+                    result = result.to_string()  # a DeviceSpec
+                device = canonical_device(result or "")
+            elif spec:
+                device = _merge_device(spec, device)
         return device
 
     @contextlib.contextmanager
@@ -181,11 +207,15 @@ class Graph:
         if control_inputs is None:
             stack.append(None)
         else:
-            ops = []
+            current = {op for frame in self._active_control_frames() for op in frame.ops}
+            ops: list[Operation] = []
             for c in control_inputs:
                 el = self.as_graph_element(c, allow_tensor=True, allow_operation=True)
-                ops.append(el.op if isinstance(el, Tensor) else el)
-            stack.append(ops)
+                op = el.op if isinstance(el, Tensor) else el
+                if op not in current:  # already required by an outer block
+                    ops.append(op)
+                    current.add(op)
+            stack.append(_ControlFrame(ops))
         try:
             yield
         finally:
@@ -195,6 +225,8 @@ class Graph:
     def device(self, device_name_or_function: str | Callable[[Operation], str] | None) -> Iterator[None]:
         """Record a device spec ('/gpu:0', '/cpu:0', a function of the op) on ops made inside."""
         spec = device_name_or_function
+        if hasattr(spec, "to_string"):  # a DeviceSpec
+            spec = spec.to_string()
         if isinstance(spec, str):
             from gpugraph.framework.device import canonical_device
 
@@ -207,11 +239,22 @@ class Graph:
 
     @contextlib.contextmanager
     def colocate_with(self, op: Any, ignore_existing: bool = False) -> Iterator[None]:
-        el = self.as_graph_element(op, allow_tensor=True, allow_operation=True) if op is not None else None
-        target = el.op if isinstance(el, Tensor) else el
-        device = target.device if target is not None else None
-        with self.device(device or None):
+        """Ops made inside take ``op``'s device; as in TF1 the outer device specs are set aside."""
+        if op is None and not ignore_existing:
+            raise ValueError("Trying to reset colocation (op is None) but ignore_existing is not True")
+        target = None
+        if op is not None:
+            el = self.as_graph_element(op, allow_tensor=True, allow_operation=True)
+            target = el.op if isinstance(el, Tensor) else el
+        state = self._state
+        saved_devices, saved_colocation = state.device_stack, state.colocation_stack
+        state.device_stack = []
+        base = [] if ignore_existing else saved_colocation
+        state.colocation_stack = base + [target] if target is not None else list(base)
+        try:
             yield
+        finally:
+            state.device_stack, state.colocation_stack = saved_devices, saved_colocation
 
     # --- lookup ---
     def get_operations(self) -> list[Operation]:
@@ -293,6 +336,28 @@ class Graph:
 
     def clear_collection(self, name: str) -> None:
         self._collections.pop(name, None)
+
+
+class _ControlFrame:
+    """One ``control_dependencies`` block: its ops, and the ops created while it is open."""
+
+    __slots__ = ("ops", "seen")
+
+    def __init__(self, ops: list[Operation]):
+        self.ops = ops
+        self.seen: set[Operation] = set()
+
+
+def _control_inputs(frames: list[_ControlFrame], inputs: Sequence[Tensor]) -> list[Operation]:
+    """TF1's rule: skip a block when an input was made inside it (that input already waits);
+    never add a control edge on an op that is already a data input."""
+    input_ops = [t.op for t in inputs]
+    control: list[Operation] = []
+    for frame in frames:
+        if any(op in frame.seen for op in input_ops):
+            continue
+        control.extend(op for op in frame.ops if op not in input_ops and op not in control)
+    return control
 
 
 def _merge_device(outer: str, inner: str) -> str:

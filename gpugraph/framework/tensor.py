@@ -188,10 +188,12 @@ class Tensor:
         )
 
     def __iter__(self) -> Iterator[Tensor]:
-        dims = self._shape.as_tuple()
-        if dims is None or not dims or dims[0] is None:
-            raise TypeError(f"Tensor '{self._name}' of shape {self._shape} is not iterable.")
-        return iter([self[i] for i in range(dims[0])])
+        # TF1 graph mode refuses iteration (OperatorNotAllowedInGraphError is a TypeError)
+        raise TypeError("iterating over `tf.Tensor` is not allowed in Graph execution. Use Eager "
+                        "execution or decorate this function with @tf.function.")
+
+    def __array__(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"Cannot convert a symbolic Tensor ({self._name}) to a numpy array.")
 
     def __len__(self) -> int:
         raise TypeError(
@@ -200,8 +202,10 @@ class Tensor:
         )
 
     def __str__(self) -> str:
-        shape = str(self._shape) if self._shape.ndims is not None else "<unknown>"
-        return f'Tensor("{self._name}", shape={shape}, dtype={self._dtype.name})'
+        # TF1 leaves out an unknown-rank shape and adds the device when one is set
+        shape = f", shape={self._shape}" if self._shape.ndims is not None else ""
+        device = f", device={self.device}" if self.device else ""
+        return f'Tensor("{self._name}"{shape}, dtype={self._dtype.name}{device})'
 
     def __repr__(self) -> str:
         return f"<tf.Tensor '{self._name}' shape={self._shape} dtype={self._dtype.name}>"

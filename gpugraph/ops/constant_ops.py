@@ -47,6 +47,8 @@ PLACEHOLDER_WITH_DEFAULT = register_op(OpDef(
     grad=lambda op, dy: [dy],
     aliases=True,
     input_names=("input",),
+    sample=lambda rng: [([rng.standard_normal((2, 3))], {"shape": TensorShape((2, 3))}),
+                        ([rng.standard_normal((2, 3))], {"shape": TensorShape((None, 3))})],
 ))
 
 
@@ -108,14 +110,13 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Cons
         if arr.shape != target:
             if verify_shape:
                 raise TypeError(f"Expected Tensor's shape: {target}, got {arr.shape}.")
-            if arr.size == 1:
-                arr = np.full(target, arr.reshape(()), dtype=arr.dtype)
-            elif arr.size == int(np.prod(target)):
-                arr = arr.reshape(target)
-            else:
-                raise ValueError(f"Too many elements provided. Needed at most {int(np.prod(target))}, "
-                                 f"but received {arr.size}" if arr.size > np.prod(target) else
-                                 f"tf.constant '{name}': cannot fill shape {target} with {arr.size} values")
+            needed = int(np.prod(target))
+            if arr.size > needed:
+                raise ValueError(f"Too many elements provided. Needed at most {needed}, but received {arr.size}")
+            # TF1 fills the rest of the shape with the last value given (zeros when none is)
+            flat = arr.reshape(-1)
+            fill = flat[-1] if flat.size else np.zeros((), arr.dtype)
+            arr = np.concatenate([flat, np.full(needed - flat.size, fill, dtype=arr.dtype)]).reshape(target)
     arr = np.array(arr, copy=True)  # the graph owns its constants
     arr.setflags(write=False)
     return CONST(name=name, value=arr, dtype=dt)
@@ -132,9 +133,10 @@ def placeholder_with_default(input: Any, shape: Any, name: str | None = None) ->
 
 
 def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None,
-                      preferred_dtype: Any = None) -> Tensor:
+                      preferred_dtype: Any = None, dtype_hint: Any = None) -> Tensor:
     """Tensors pass through (dtype-checked), Variables give their value, the rest become constants."""
     want = dtypes.as_dtype(dtype).base_dtype if dtype is not None else None
+    preferred_dtype = preferred_dtype if preferred_dtype is not None else dtype_hint
     if hasattr(value, "_as_tensor"):
         value = value._as_tensor()
     if isinstance(value, Tensor):
@@ -148,7 +150,9 @@ def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None,
     if isinstance(value, (list, tuple)) and _contains_tensor(value):
         from gpugraph.ops.array_ops import stack
 
-        return stack([convert_to_tensor(v, dtype=want) for v in value], name=name or "packed")
+        # TF1 converts the plain values in the list with the dtype of the tensors in it
+        element_dtype = want if want is not None else _first_tensor_dtype(value)
+        return stack([convert_to_tensor(v, dtype=element_dtype) for v in value], name=name or "packed")
     if want is None and preferred_dtype is not None:
         try:
             return constant(value, dtype=preferred_dtype, name=name or "Const")
@@ -164,3 +168,14 @@ def _contains_tensor(value: Any) -> bool:
         if isinstance(v, (list, tuple)) and _contains_tensor(v):
             return True
     return False
+
+
+def _first_tensor_dtype(value: Any) -> dtypes.DType | None:
+    for v in value:
+        if isinstance(v, Tensor) or hasattr(v, "_as_tensor"):
+            return v.dtype.base_dtype
+        if isinstance(v, (list, tuple)):
+            found = _first_tensor_dtype(v)
+            if found is not None:
+                return found
+    return None

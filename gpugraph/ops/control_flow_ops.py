@@ -39,10 +39,32 @@ def group(*inputs: Any, name: str | None = None) -> Operation:
 
 
 def tuple(tensors: Any, name: str | None = None, control_inputs: Any = None) -> list[Any]:  # noqa: A001
-    """Each output waits for all of ``tensors`` (and ``control_inputs``)."""
+    """Each output waits for all of ``tensors`` (and ``control_inputs``), as TF1's ``tf.tuple``."""
     from gpugraph.ops.array_ops import identity
+    from gpugraph.ops.constant_ops import convert_to_tensor
 
-    gate = group(*[t for t in tensors if t is not None], *(control_inputs or []), name=name or "tuple")
-    graph = gate.graph
-    with graph.control_dependencies([gate]):
-        return [None if t is None else identity(t) for t in tensors]
+    items = [t if t is None or isinstance(t, (Operation, Tensor)) else convert_to_tensor(t) for t in tensors]
+    graph = graph_of([t for t in items if t is not None])
+    with graph.as_default(), graph.name_scope(name or "tuple"):
+        gating = [t if isinstance(t, Operation) else t.op for t in items if t is not None]
+        for c in control_inputs or []:
+            if isinstance(c, Tensor):
+                c = c.op
+            elif not isinstance(c, Operation):
+                raise TypeError(f"Control input must be Operation or Tensor: {c}")
+            gating.append(c)
+        gating = sorted(set(gating), key=lambda op: op._id)
+        if not gating:
+            raise ValueError(f"Must have at least one Tensor: {tensors}")
+        gate = group(*gating)
+        out: list[Any] = []
+        for t in items:
+            if isinstance(t, Tensor):
+                with graph.control_dependencies([gate]):
+                    out.append(identity(t, name="control_dependency"))
+            elif isinstance(t, Operation):
+                with graph.control_dependencies([gate]):
+                    out.append(group(t))
+            else:
+                out.append(None)
+        return out

@@ -29,8 +29,10 @@ SUM_TO_SHAPE = register_op(OpDef(
     impl=_sum_to_shape_impl,
     grad=lambda op, dy: [BROADCAST_LIKE(dy, op.inputs[0]), None],
     same_dtype=False,
+    aliases=True,  # returns the gradient itself when the shapes already match
     input_names=("grad", "like"),
-    sample=lambda rng: [([rng.standard_normal((4, 2, 3)), rng.standard_normal((2, 1))], {})],
+    sample=lambda rng: [([rng.standard_normal((4, 2, 3)), rng.standard_normal((2, 1))], {}),
+                        ([rng.standard_normal((2, 3)), rng.standard_normal((2, 3))], {})],
 ))
 
 BROADCAST_LIKE = register_op(OpDef(

@@ -26,14 +26,19 @@ def set_random_seed(seed: int | None) -> None:
     get_default_graph().seed = None if seed is None else int(seed)
 
 
+_MAXINT32 = 2**31 - 1
+
+
 def get_seed(op_seed: int | None) -> tuple[int, int] | None:
     """TF1's rule: graph seed + op seed (the op count when only the graph seed is set)."""
     graph = get_default_graph()
     if graph.seed is not None:
-        return graph.seed, int(op_seed) if op_seed is not None else graph._last_id
-    if op_seed is not None:
-        return DEFAULT_GRAPH_SEED, int(op_seed)
-    return None
+        seeds = graph.seed % _MAXINT32, (int(op_seed) if op_seed is not None else graph._last_id) % _MAXINT32
+    elif op_seed is not None:
+        seeds = DEFAULT_GRAPH_SEED, int(op_seed) % _MAXINT32
+    else:
+        return None
+    return (0, _MAXINT32) if seeds == (0, 0) else seeds  # (0, 0) means "nondeterministic" to TF1 kernels
 
 
 def _random_infer(*, shape: TensorShape, dtype: dtypes.DType, seeds: Any) -> Any:
@@ -76,6 +81,35 @@ RANDOM_STANDARD_NORMAL = _random_op("RandomStandardNormal")
 TRUNCATED_NORMAL = _random_op("TruncatedNormal")
 
 
+def _uniform_int_infer(minval: Tensor, maxval: Tensor, *, shape: TensorShape, seeds: Any) -> Any:
+    if not minval.dtype.base_dtype.is_integer:
+        raise TypeError(f"RandomUniformInt needs an integer dtype, got {minval.dtype.base_dtype.name}")
+    for t in (minval, maxval):
+        if not t.shape.is_compatible_with(()):
+            raise ValueError(f"minval and maxval must be scalars, got shape {t.shape}")
+    return shape, minval.dtype.base_dtype
+
+
+def _bind_uniform_int(op: Operation, ctx: Any) -> Any:
+    gen = ctx.rng(op)
+    shape = tuple(op.get_attr("shape").as_list())
+    np_dtype = op.outputs[0].dtype.np_dtype
+    xp = ctx.backend.xp
+
+    def draw(lo: Any, hi: Any) -> Any:
+        lo, hi = int(lo), int(hi)
+        if lo >= hi:
+            raise ValueError(f"Need minval < maxval: {lo} >= {hi}")
+        return xp.asarray(gen.integers(lo, hi, size=shape, dtype=np_dtype))
+    return draw
+
+
+RANDOM_UNIFORM_INT = register_op(OpDef(
+    "RandomUniformInt", infer=_uniform_int_infer, bind=_bind_uniform_int, stateful=True, grad=NO_GRADIENT,
+    input_names=("minval", "maxval"),
+))
+
+
 def _static_shape(shape: Any, what: str) -> TensorShape:
     if isinstance(shape, Tensor):
         raise TypeError(f"{what}: a shape given as a Tensor is not supported; pass a list of ints.")
@@ -85,34 +119,42 @@ def _static_shape(shape: Any, what: str) -> TensorShape:
     return s
 
 
-def _scaled(opdef: OpDef, default: str, shape: Any, loc: Any, scale: Any, dtype: Any, seed: Any,
+def _scaled(opdef: OpDef, default: str, shape: Any, mean: Any, stddev: Any, dtype: Any, seed: Any,
             name: str | None) -> Tensor:
-    from gpugraph.ops.math_ops import add
+    from gpugraph.ops.constant_ops import convert_to_tensor
+    from gpugraph.ops.math_ops import add, multiply
 
     dt = dtypes.as_dtype(dtype).base_dtype
+    static = _static_shape(shape, f"tf.{default}")
     graph = get_default_graph()
     with graph.name_scope(name or default) as scope:
-        raw = opdef(name=opdef.name, shape=_static_shape(shape, f"tf.{default}"), dtype=dt, seeds=get_seed(seed))
-        return add(raw * scale, loc, name=scope[:-1] + "/")
+        mean_t = convert_to_tensor(mean, dtype=dt, name="mean")
+        stddev_t = convert_to_tensor(stddev, dtype=dt, name="stddev")
+        raw = opdef(name=opdef.name, shape=static, dtype=dt, seeds=get_seed(seed))
+        return add(multiply(raw, stddev_t, name="mul"), mean_t, name=scope)
 
 
 def random_uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = dtypes.float32,
                    seed: Any = None, name: str | None = None) -> Tensor:
-    dt = dtypes.as_dtype(dtype).base_dtype
-    if not dt.is_floating:
-        raise ValueError(f"tf.random_uniform: only floating dtypes are supported, got {dt.name}")
-    maxval = 1 if maxval is None else maxval
+    """Uniform values in [minval, maxval); integer dtypes need ``maxval``, as in TF1."""
     from gpugraph.ops.constant_ops import convert_to_tensor
+    from gpugraph.ops.math_ops import add, multiply, subtract
 
+    dt = dtypes.as_dtype(dtype).base_dtype
+    if dt.is_integer and maxval is None:
+        raise ValueError(f"Must specify maxval for integer dtype {dt.name}")
+    if not (dt.is_integer or dt.is_floating):
+        raise ValueError(f"tf.random_uniform: dtype {dt.name} is not supported")
+    maxval = 1 if maxval is None else maxval
+    static = _static_shape(shape, "tf.random_uniform")
     graph = get_default_graph()
     with graph.name_scope(name or "random_uniform") as scope:
         lo = convert_to_tensor(minval, dtype=dt, name="min")
         hi = convert_to_tensor(maxval, dtype=dt, name="max")
-        raw = RANDOM_UNIFORM(name="RandomUniform", shape=_static_shape(shape, "tf.random_uniform"), dtype=dt,
-                             seeds=get_seed(seed))
-        from gpugraph.ops.math_ops import add, subtract
-
-        return add(raw * subtract(hi, lo, name="sub"), lo, name=scope)
+        if dt.is_integer:
+            return RANDOM_UNIFORM_INT(lo, hi, name=scope, shape=static, seeds=get_seed(seed))
+        raw = RANDOM_UNIFORM(name="RandomUniform", shape=static, dtype=dt, seeds=get_seed(seed))
+        return add(multiply(raw, subtract(hi, lo, name="sub"), name="mul"), lo, name=scope)
 
 
 def random_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = dtypes.float32,
@@ -122,4 +164,5 @@ def random_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = d
 
 def truncated_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = dtypes.float32,
                      seed: Any = None, name: str | None = None) -> Tensor:
+    """Normal values, redrawn until within two standard deviations of the mean."""
     return _scaled(TRUNCATED_NORMAL, "truncated_normal", shape, mean, stddev, dtype, seed, name)

@@ -65,11 +65,17 @@ def _bind_assign(op: Operation, ctx: Any) -> Any:
             return current
         if validate and not static.is_compatible_with(value.shape):
             raise errors.InvalidArgumentError(
-                None, op, f"{op.name}: Assign requires shapes of both tensors to match. "
-                          f"lhs shape= {static} rhs shape= {TensorShape(value.shape)}")
+                None, op, f"Assign requires shapes of both tensors to match. lhs shape= {_dims(static)} "
+                          f"rhs shape= {_dims(TensorShape(value.shape))}\n\t [[node {op.name} (variable "
+                          f"'{var_op.name}')]]")
         cell.value = xp.array(value, dtype=np_dtype, copy=True)
         return cell.value
     return assign
+
+
+def _dims(shape: TensorShape) -> str:
+    dims = shape.as_tuple()
+    return "?" if dims is None else "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
 
 
 def _bind_update(ufunc: str) -> Any:
@@ -127,6 +133,25 @@ REPORT_UNINITIALIZED = register_op(OpDef(
 ))
 
 
+def _bind_initialized_value(op: Operation, ctx: Any) -> Any:
+    cell = ctx.cell(op.inputs[0].op)
+    return lambda initial: initial if cell.value is None else cell.value
+
+
+def _initialized_value_infer(ref: Tensor, initial: Tensor) -> Any:
+    if initial.dtype.base_dtype != ref.dtype.base_dtype:
+        raise TypeError(f"initial value has type {initial.dtype.base_dtype.name}, the variable "
+                        f"{ref.dtype.base_dtype.name}")
+    return ref.shape, ref.dtype.base_dtype
+
+
+# TF1 builds cond(is_variable_initialized(v), v, v.initial_value); one op does the same here.
+INITIALIZED_VALUE = register_op(OpDef(
+    "InitializedValue", infer=_initialized_value_infer, bind=_bind_initialized_value, ref_input=True,
+    stateful=True, grad=NO_GRADIENT, input_names=("ref", "initial_value"),
+))
+
+
 def _ref_of(ref: Any) -> Tensor:
     if hasattr(ref, "_ref"):
         return ref._ref()
@@ -151,6 +176,11 @@ def assign_sub(ref: Any, value: Any, use_locking: Any = None, name: str | None =
 
 def is_variable_initialized(variable: Any) -> Tensor:
     return IS_VARIABLE_INITIALIZED(_ref_of(variable), name="IsVariableInitialized")
+
+
+def initialized_value(ref: Any, initial_value: Tensor, name: str = "initialized_value") -> Tensor:
+    """The variable's value once it is initialized, its initial value before."""
+    return INITIALIZED_VALUE(_ref_of(ref), initial_value, name=name)
 
 
 def report_uninitialized(var_ops: list[Operation], name: str) -> Tensor:

@@ -51,7 +51,7 @@ class ExecutionPlan:
     feeds: tuple[FeedSpec, ...]
     fetch_slots: tuple[int | None, ...]  # None: an Operation fetch
     copy_on_fetch: tuple[bool, ...]  # the value may alias session or plan storage
-    precheck: tuple[tuple[Operation, Any], ...]  # variables read but not written by this plan
+    precheck: tuple[tuple[Operation, Any], ...]  # variables read, and not assigned, by this plan
     runner: Callable[[list[Any]], None]
 
 
@@ -132,30 +132,40 @@ def compile_plan(fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor],
     slots: dict[Tensor, int] = {}
     for t in feeds:
         slots[t] = len(slots)
+    n_slots = len(slots)
+    outputs: dict[Operation, tuple[int, ...]] = {}
     for op in order:
+        # a fed output of a multi-output op gets a scratch slot: the step must not overwrite the feed
+        outs = []
         for t in op.outputs:
-            slots.setdefault(t, len(slots))
-    template: list[Any] = [None] * len(slots)
+            if t not in fed:
+                slots[t] = n_slots
+            outs.append(n_slots)
+            n_slots += 1
+        outputs[op] = tuple(outs)
+    template: list[Any] = [None] * n_slots
     folded: set[int] = set()
     persistent: set[int] = {slots[t] for t in feeds}
     steps: list[Step] = []
-    written: set[Operation] = set()
+    assigned: set[Operation] = set()
     read_vars: dict[Operation, Any] = {}
     for op in order:
         if op.type == "Placeholder" and any(t not in fed for t in op.outputs):
             _missing_feed(op)
-        if op.opdef.ref_input:
-            written.add(op.inputs[0].op)
+        if op.type == "Assign":
+            assigned.add(op.inputs[0].op)  # may initialize the variable in this very run
         if op.type == "VariableV2":
             read_vars[op] = ctx.cell(op)
         if not op.outputs and op.opdef.bind is None and op.opdef.impl is None:
             continue  # NoOp: only orders the ops it depends on
-        outs = tuple(slots[t] for t in op.outputs)
+        outs = outputs[op]
         ins = tuple(slots[t] for t in (op.inputs[1:] if op.opdef.ref_input else op.inputs))
         fn = _guarded_lower(op, ctx)
         if _foldable(op, slots, folded):
             values = _fold(op, fn, [template[i] for i in ins])
             for slot, value in zip(outs, values):
+                if isinstance(value, np.ndarray):
+                    value.setflags(write=False)  # shared by every run: an in-place kernel must fail loudly
                 template[slot] = value
                 folded.add(slot)
                 persistent.add(slot)
@@ -171,7 +181,7 @@ def compile_plan(fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor],
         feeds=tuple(FeedSpec(slots[t], t, t.dtype.base_dtype.np_dtype, t.shape.as_tuple()) for t in feeds),
         fetch_slots=fetch_slots,
         copy_on_fetch=tuple(s is not None and s in persistent for s in fetch_slots),
-        precheck=tuple((op, cell) for op, cell in read_vars.items() if op not in written),
+        precheck=tuple((op, cell) for op, cell in read_vars.items() if op not in assigned),
         runner=generate_runner(steps),
     )
 

@@ -99,6 +99,16 @@ class BaseSession:
             compiled = self._compile(fetches, feed_dict, key)
         return compiled.rebuild(self._execute(compiled, feed_dict))
 
+    def make_callable(self, fetches: Any, feed_list: Any = None, accept_options: bool = False) -> Any:
+        """A function running ``fetches`` with positional values for ``feed_list`` (one cached plan)."""
+        feeds = list(feed_list or [])
+
+        def call(*values: Any, **kwargs: Any) -> Any:
+            if len(values) != len(feeds):
+                raise TypeError(f"Expected {len(feeds)} feed values, got {len(values)}")
+            return self.run(fetches, dict(zip(feeds, values)) if feeds else None)
+        return call
+
     def _compile(self, fetches: Any, feed_dict: Any, key: Any) -> _CompiledRun:
         with self._lock:
             if key is not None and key in self._runs:

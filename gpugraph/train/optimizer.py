@@ -60,14 +60,18 @@ class Optimizer:
             self._prepare()
             updates = []
             for g, v in with_grad:
-                with graph.name_scope("update_" + v.op.name):
+                # update ops live on the variable's device, as TF1 colocates them
+                with graph.name_scope("update_" + v.op.name), graph.colocate_with(v):
                     updates.append(self._apply_dense(convert_to_tensor(g), v))
             if global_step is None:
                 train_op = self._finish(updates, scope)
             else:
-                with graph.control_dependencies([self._finish(updates, "update")]):
+                with graph.control_dependencies([self._finish(updates, "update")]), \
+                        graph.colocate_with(global_step):
                     train_op = state_ops.assign_add(global_step, 1, name=scope).op
-        graph.add_to_collection(GraphKeys.TRAIN_OP, train_op)
+        train_ops = graph.get_collection_ref(GraphKeys.TRAIN_OP)
+        if train_op not in train_ops:
+            train_ops.append(train_op)
         return train_op
 
     def minimize(self, loss: Any, global_step: Any = None, var_list: Any = None, gate_gradients: int = GATE_OP,
@@ -79,6 +83,16 @@ class Optimizer:
                              f"support gradients, between variables {[v.name for _, v in grads_and_vars]} "
                              f"and loss {loss}.")
         return self.apply_gradients(grads_and_vars, global_step=global_step, name=name)
+
+    # --- slots (optimizers with per-variable state override these) ---
+    def get_slot_names(self) -> list[str]:
+        return []
+
+    def get_slot(self, var: Variable, name: str) -> Variable | None:
+        return None
+
+    def variables(self) -> list[Variable]:
+        return []
 
     # --- hooks ---
     def _prepare(self) -> None:

@@ -1,0 +1,162 @@
+"""Compiled plans: one build per (fetches, feeds) signature, pruning, folding, scheduling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gpugraph as tf
+from gpugraph.runtime import plan as plan_lib
+
+
+@pytest.fixture(autouse=True)
+def _fresh_graph():
+    tf.reset_default_graph()
+    yield
+
+
+def test_plan_is_built_once_per_signature():
+    x = tf.placeholder(tf.float32, shape=(None,), name="x")
+    y = x * 2.0
+    z = y + 1.0
+    with tf.Session() as sess:
+        assert sess.plan_builds == 0
+        for i in range(5):
+            np.testing.assert_array_equal(sess.run(y, {x: [float(i)]}), [2.0 * i])
+        assert sess.plan_builds == 1
+        sess.run([y], {x: [1.0]})  # a different fetch structure: a new plan
+        assert sess.plan_builds == 2
+        sess.run((y,), {x: [1.0]})
+        assert sess.plan_builds == 3
+        sess.run({"y": y}, {x: [1.0]})
+        assert sess.plan_builds == 4
+        sess.run([y, z], {x: [1.0]})
+        sess.run([y, z], {x: [2.0, 3.0]})  # new values and shapes, same signature
+        assert sess.plan_builds == 5
+        sess.run(z, {y: [1.0]})  # different feeds: new plan
+        assert sess.plan_builds == 6
+        sess.run(y, {x: [1.0]})
+        assert sess.plan_builds == 6
+
+
+def test_cached_runs_do_not_compile(monkeypatch):
+    x = tf.placeholder(tf.float32, shape=(), name="x")
+    y = x + 1.0
+    with tf.Session() as sess:
+        sess.run(y, {x: 1.0})
+
+        def refuse(*args, **kwargs):
+            raise AssertionError("compile_plan called on a cached signature")
+
+        monkeypatch.setattr("gpugraph.runtime.session.compile_plan", refuse)
+        assert sess.run(y, {x: 2.0}) == 3.0
+
+
+def test_plans_are_per_session():
+    c = tf.constant(1.0) + 1.0
+    s1, s2 = tf.Session(), tf.Session()
+    s1.run(c)
+    s1.run(c)
+    s2.run(c)
+    assert (s1.plan_builds, s2.plan_builds) == (1, 1)
+    s1.close()
+    s2.close()
+
+
+def test_pruning_runs_only_what_the_fetches_need():
+    v = tf.Variable(0, name="v")
+    inc = tf.assign_add(v, 1)
+    c = tf.constant(5)
+    y = c * 2
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        assert sess.run(y) == 10
+        assert sess.run(v) == 0  # inc was not needed
+        compiled = next(iter(sess._runs.values()))
+        assert all(step.op is not inc.op for step in compiled.plan.steps)
+
+
+def test_unneeded_placeholders_need_no_feed():
+    x = tf.placeholder(tf.float32, name="unused")
+    c = tf.constant(1.0) + 1.0
+    with tf.Session() as sess:
+        assert sess.run(c) == 2.0
+    del x
+
+
+def test_constants_are_folded_out_of_the_steps():
+    a = tf.constant(np.ones((2, 2), np.float32))
+    b = tf.matmul(a, a) + 1.0
+    p = tf.placeholder(tf.float32, shape=(2, 2))
+    out = b * p
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(out, {p: np.ones((2, 2))}), np.full((2, 2), 3.0))
+        compiled = next(iter(sess._runs.values()))
+        assert [s.op.type for s in compiled.plan.steps] == ["Mul"]
+
+
+def test_stateful_ops_are_never_folded():
+    r = tf.random_uniform([3])
+    with tf.Session() as sess:
+        a = sess.run(r)
+        b = sess.run(r)
+    assert not np.array_equal(a, b)
+
+
+def test_reads_are_scheduled_before_in_place_writes():
+    v = tf.Variable(1.0, name="v")
+    read = v * 1.0
+    upd = tf.assign(v, 5.0)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        r, u = sess.run([read, upd])
+        assert r == 1.0 and u == 5.0
+
+
+def test_cycle_free_schedule_is_topological():
+    a = tf.constant(1.0)
+    b = a + 1.0
+    c = b * a
+    order = plan_lib.schedule(plan_lib.needed_ops([c], set()), set())
+    pos = {op: i for i, op in enumerate(order)}
+    assert pos[a.op] < pos[b.op] < pos[c.op]
+
+
+def test_operation_fetch_returns_none_and_runs_side_effects():
+    v = tf.Variable(0, name="v")
+    inc = tf.assign_add(v, 3).op
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        assert sess.run(inc) is None
+        assert sess.run([inc, v])[0] is None
+        assert sess.run(v) == 6
+
+
+def test_feeding_one_output_of_a_multi_output_op_keeps_the_feed():
+    x = tf.placeholder(tf.float32, shape=(4,), name="x")
+    a, b = tf.split(x, 2)
+    total = a + b
+    with tf.Session() as sess:
+        got_a, got_b, got_total = sess.run([a, b, total], {x: [1.0, 2.0, 3.0, 4.0], a: [10.0, 20.0]})
+    assert list(got_a) == [10.0, 20.0]
+    assert list(got_b) == [3.0, 4.0]
+    assert list(got_total) == [13.0, 24.0]
+
+
+def test_feeding_an_output_of_a_folded_multi_output_op():
+    a, b = tf.split(tf.constant([1.0, 2.0, 3.0, 4.0]), 2)
+    doubled = a * 2.0
+    with tf.Session() as sess:
+        assert list(sess.run(doubled, {a: [5.0, 6.0]})) == [10.0, 12.0]
+        assert list(sess.run([doubled, b], {a: [5.0, 6.0]})[0]) == [10.0, 12.0]
+
+
+def test_folded_constants_are_read_only_and_fetches_are_writable():
+    c = tf.constant([1.0, 2.0]) * 3.0
+    with tf.Session() as sess:
+        out = sess.run(c)
+        out[0] = 0.0  # a private copy
+        assert list(sess.run(c)) == [3.0, 6.0]
+        compiled = next(iter(sess._runs.values()))
+        folded = [v for v in compiled.plan.template if v is not None]
+        assert folded and all(not v.flags.writeable for v in folded)
