@@ -175,7 +175,7 @@ def _guard_uninitialized_reads(var_name: str, init: Tensor) -> Tensor:
         op, expanded = stack.pop()
         if op in done:
             continue
-        if op.type == "VariableV2":
+        if op.opdef.role == "variable":
             if variables is None:
                 variables = {v.op: v for key in (GraphKeys.GLOBAL_VARIABLES, GraphKeys.LOCAL_VARIABLES)
                              for v in graph.get_collection(key) if isinstance(v, Variable)}

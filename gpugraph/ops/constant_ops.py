@@ -37,7 +37,7 @@ def _unfed_placeholder(op: Operation, ctx: Any) -> Any:
 
 
 PLACEHOLDER = register_op(OpDef(
-    "Placeholder", infer=_placeholder_infer, bind=_unfed_placeholder, stateful=True, grad=NO_GRADIENT,
+    "Placeholder", infer=_placeholder_infer, bind=_unfed_placeholder, stateful=True, grad=NO_GRADIENT, role="feed",
 ))
 
 PLACEHOLDER_WITH_DEFAULT = register_op(OpDef(

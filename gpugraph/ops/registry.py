@@ -37,6 +37,8 @@ class OpDef:
     ref_input: input 0 is a variable written in place (its value is not read by the step).
     aliases: output may be a view of input 0 (the session copies such fetches).
     stateful: never folded or deduplicated.
+    role: what the plan compiler must know of a stateful op: "feed" (must be fed), "variable"
+        (reads a session cell: checked for initialization), "initializer" (may set a cell).
     sample(rng) -> list[Sample]: inputs for the conformance test.
     """
 
@@ -53,6 +55,7 @@ class OpDef:
     bind: Callable[..., Any] | None = None
     sample: Callable[..., list[Sample]] | None = None
     default_name: str | None = None
+    role: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __call__(self, *inputs: Any, name: str | None = None, **attrs: Any) -> Any:

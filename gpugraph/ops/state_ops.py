@@ -34,7 +34,7 @@ def _bind_variable(op: Operation, ctx: Any) -> Any:
 VARIABLE = register_op(OpDef(
     "VariableV2",
     infer=lambda *, shape, dtype: (shape, dtype.base_dtype._as_ref),
-    bind=_bind_variable, stateful=True, grad=NO_GRADIENT,
+    bind=_bind_variable, stateful=True, grad=NO_GRADIENT, role="variable",
 ))
 
 
@@ -96,6 +96,7 @@ def _bind_update(ufunc: str) -> Any:
 
 ASSIGN = register_op(OpDef(
     "Assign", infer=_assign_infer, bind=_bind_assign, ref_input=True, stateful=True, grad=NO_GRADIENT,
+    role="initializer",
     input_names=("ref", "value"),
 ))
 ASSIGN_ADD = register_op(OpDef(

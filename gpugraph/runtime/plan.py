@@ -150,11 +150,11 @@ def compile_plan(fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor],
     assigned: set[Operation] = set()
     read_vars: dict[Operation, Any] = {}
     for op in order:
-        if op.type == "Placeholder" and any(t not in fed for t in op.outputs):
+        if op.opdef.role == "feed" and any(t not in fed for t in op.outputs):
             _missing_feed(op)
-        if op.type == "Assign":
+        if op.opdef.role == "initializer":
             assigned.add(op.inputs[0].op)  # may initialize the variable in this very run
-        if op.type == "VariableV2":
+        if op.opdef.role == "variable":
             read_vars[op] = ctx.cell(op)
         if not op.outputs and op.opdef.bind is None and op.opdef.impl is None:
             continue  # NoOp: only orders the ops it depends on
