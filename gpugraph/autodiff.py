@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from gpugraph.framework.tensor import Operation, Tensor
-from gpugraph.ops.array_ops import ones_like, zeros_like
+from gpugraph.ops.array_ops import ones, ones_like, zeros_like
 from gpugraph.ops.constant_ops import convert_to_tensor
 from gpugraph.ops.math_ops import add_n
 from gpugraph.ops.registry import graph_of
@@ -78,7 +78,9 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients", co
                 if not y.dtype.base_dtype.is_floating:
                     raise TypeError(f"tf.gradients: y '{y.name}' has dtype {y.dtype.name}; only floating "
                                     "point tensors can be differentiated.")
-                gy = ones_like(y, name=f"grad_ys_{i}")
+                # a known shape gives a constant the plan folds; otherwise ones shaped like y at run time
+                gy = (ones(y.shape, y.dtype.base_dtype, name=f"grad_ys_{i}") if y.shape.is_fully_defined()
+                      else ones_like(y, name=f"grad_ys_{i}"))
             else:
                 gy = convert_to_tensor(gy, dtype=y.dtype.base_dtype)
             grads.setdefault(y, []).append(gy)

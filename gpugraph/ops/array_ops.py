@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ from gpugraph.framework.tensor import Tensor
 from gpugraph.framework.tensor_shape import TensorShape
 from gpugraph.ops import shape_fns
 from gpugraph.ops.constant_ops import convert_to_tensor
-from gpugraph.ops.registry import NO_GRADIENT, OpDef, register_op
+from gpugraph.ops.registry import NO_GRADIENT, OpDef, graph_of, register_op
 
 __all__ = [
     "identity", "stop_gradient", "reshape", "expand_dims", "squeeze", "fill", "zeros", "ones",
@@ -106,19 +107,37 @@ SQUEEZE = register_op(OpDef(
     sample=_sample((2, 1, 3), axis=None),
 ))
 
+
+def _fill_infer(value: Tensor, *, shape: TensorShape) -> Any:
+    if value.shape.ndims not in (None, 0):
+        raise ValueError(f"Shape must be rank 0 but is rank {value.shape.ndims}")
+    return shape, value.dtype.base_dtype
+
+
 FILL = register_op(OpDef(
-    "Fill", infer=lambda value, *, shape: (shape, value.dtype.base_dtype),
+    "Fill", infer=_fill_infer,
     impl=lambda xp, value, *, shape: xp.full(tuple(shape.as_list()), value),
     grad=lambda op, dy: [_sum_all(dy)], input_names=("value",),
     sample=lambda rng: [([np.float64(rng.standard_normal())], {"shape": TensorShape((2, 3))})],
 ))
+
+
+def _like_infer(x: Tensor, *, dtype: dtypes.DType | None = None) -> Any:
+    return x.shape, (x.dtype.base_dtype if dtype is None else dtype)
+
+
+def _np_dtype(x: Any, dtype: dtypes.DType | None) -> Any:
+    return x.dtype if dtype is None else dtype.np_dtype
+
+
 ZEROS_LIKE = register_op(OpDef(
-    "ZerosLike", infer=shape_fns.same_shape, impl=lambda xp, x: xp.zeros_like(x), grad=NO_GRADIENT,
-    sample=_sample((2, 3)),
+    "ZerosLike", infer=_like_infer, impl=lambda xp, x, *, dtype=None: xp.zeros(x.shape, _np_dtype(x, dtype)),
+    grad=NO_GRADIENT, sample=_sample((2, 3)),
 ))
 ONES_LIKE = register_op(OpDef(
-    "OnesLike", infer=shape_fns.same_shape, impl=lambda xp, x: xp.ones_like(x), grad=NO_GRADIENT,
-    sample=_sample((2, 3)),
+    "OnesLike", infer=_like_infer, impl=lambda xp, x, *, dtype=None: xp.ones(x.shape, _np_dtype(x, dtype)),
+    grad=NO_GRADIENT, sample=lambda rng: [([rng.standard_normal((2, 3))], {}),
+                                          ([rng.standard_normal((3,))], {"dtype": dtypes.int32})],
 ))
 
 
@@ -217,6 +236,8 @@ def _slice_dims(dims: tuple[Any, ...], spec: tuple[Any, ...]) -> tuple[Any, ...]
 
 
 def _strided_slice_infer(x: Tensor, *, spec: tuple[Any, ...]) -> Any:
+    if sum(1 for s in spec if s is Ellipsis) > 1:
+        raise ValueError("Multiple ellipses in slice spec not allowed")
     dims = x.shape.as_tuple()
     if dims is None:
         return TensorShape(None), x.dtype.base_dtype
@@ -259,10 +280,34 @@ def _index_item(item: Any) -> Any:
     return int(item)
 
 
-def strided_slice(x: Any, spec: Any, name: str = "strided_slice") -> Tensor:
+def getitem(x: Any, spec: Any, name: str = "strided_slice") -> Tensor:
+    """``tensor[spec]``: ints, slices, ``None`` (new axis) and ``...``."""
     if not isinstance(spec, tuple):
         spec = (spec,)
     return STRIDED_SLICE(convert_to_tensor(x), name=name, spec=tuple(_index_item(s) for s in spec))
+
+
+def strided_slice(input_: Any, begin: Any, end: Any, strides: Any = None, begin_mask: int = 0, end_mask: int = 0,
+                  ellipsis_mask: int = 0, new_axis_mask: int = 0, shrink_axis_mask: int = 0, var: Any = None,
+                  name: str | None = None) -> Tensor:
+    """TF1's bit-mask form; bit i of a mask applies to the i-th entry of ``begin``/``end``/``strides``."""
+    begin, end = _shape_tuple(begin, "tf.strided_slice begin"), _shape_tuple(end, "tf.strided_slice end")
+    strides = (1,) * len(begin) if strides is None else _shape_tuple(strides, "tf.strided_slice strides")
+    if not len(begin) == len(end) == len(strides):
+        raise ValueError(f"tf.strided_slice: begin, end and strides must have the same length, got "
+                         f"{len(begin)}, {len(end)} and {len(strides)}")
+    spec: list[Any] = []
+    for i, (b, e, step) in enumerate(zip(begin, end, strides)):
+        bit = 1 << i
+        if ellipsis_mask & bit:
+            spec.append(Ellipsis)
+        elif new_axis_mask & bit:
+            spec.append(None)
+        elif shrink_axis_mask & bit:
+            spec.append(b)
+        else:
+            spec.append(slice(None if begin_mask & bit else b, None if end_mask & bit else e, step))
+    return getitem(input_, tuple(spec), name=name or "StridedSlice")
 
 
 # --- public functions ---
@@ -274,6 +319,34 @@ def stop_gradient(input: Any, name: str | None = None) -> Tensor:
     return STOP_GRADIENT(input, name=name)
 
 
+def _int(value: Any, what: str) -> int:
+    """An exact integer (Python or NumPy); floats and bools are refused as TF1 refuses them."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{what}: expected an integer, got {value!r}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{what}: expected an integer, got {value!r}") from None
+
+
+def _ints(values: Any, what: str) -> tuple[int, ...]:
+    if isinstance(values, Tensor) or hasattr(values, "_as_tensor"):
+        raise TypeError(f"{what}: a value given as a Tensor is not supported; pass a list of ints.")
+    if isinstance(values, np.ndarray):
+        values = values.reshape(-1).tolist()
+    if not isinstance(values, (list, tuple)):
+        return (_int(values, what),)
+    return tuple(_int(v, what) for v in values)
+
+
+def _axis(axis: Any, what: str) -> int:
+    """One axis: an int or a one-element list (TF1 accepts both)."""
+    axes = _ints(axis, what)
+    if len(axes) != 1:
+        raise ValueError(f"{what}: expected a single axis, got {axis!r}")
+    return axes[0]
+
+
 def _shape_tuple(shape: Any, what: str) -> tuple[int, ...]:
     if isinstance(shape, Tensor):
         raise TypeError(f"{what}: a shape given as a Tensor is not supported; pass a list of ints.")
@@ -281,11 +354,9 @@ def _shape_tuple(shape: Any, what: str) -> tuple[int, ...]:
         if not shape.is_fully_defined():
             raise ValueError(f"{what}: shape {shape} must be fully defined")
         return tuple(shape.as_list())
-    if isinstance(shape, (int, np.integer)):
-        return (int(shape),)
     try:
-        return tuple(int(s) for s in shape)
-    except (TypeError, ValueError):
+        return _ints(shape, what)
+    except TypeError:
         raise TypeError(f"{what}: shape must be a list of ints, got {shape!r}") from None
 
 
@@ -304,13 +375,13 @@ def expand_dims(input: Any, axis: Any = None, name: str | None = None, dim: Any 
     axis = dim if axis is None else axis
     if axis is None:
         raise ValueError("tf.expand_dims requires an axis")
-    return EXPAND_DIMS(input, name=name, axis=int(axis))
+    return EXPAND_DIMS(input, name=name, axis=_axis(axis, "tf.expand_dims axis"))
 
 
 def squeeze(input: Any, axis: Any = None, name: str | None = None, squeeze_dims: Any = None) -> Tensor:
     axis = squeeze_dims if axis is None else axis
     if axis is not None:
-        axis = (int(axis),) if isinstance(axis, (int, np.integer)) else tuple(int(a) for a in axis)
+        axis = _ints(axis, "tf.squeeze axis")
         if not axis:
             axis = None
     return SQUEEZE(input, name=name, axis=axis)
@@ -330,20 +401,24 @@ def ones(shape: Any, dtype: Any = dtypes.float32, name: str | None = None) -> Te
     return fill(shape, np.ones((), dt.np_dtype), name=name or "ones")
 
 
+def _like(tensor: Any, dtype: Any, name: str | None, optimize: bool, default: str, op: OpDef,
+          value: int) -> Tensor:
+    """TF1's zeros_like/ones_like: a constant fill when the shape is known, else an op on ``tensor``."""
+    graph = graph_of([tensor])
+    with graph.as_default(), graph.name_scope(name or default) as scope:
+        tensor = convert_to_tensor(tensor, name="tensor")
+        dt = tensor.dtype.base_dtype if dtype is None else dtypes.as_dtype(dtype).base_dtype
+        if optimize and tensor.shape.is_fully_defined():
+            return fill(tensor.shape, np.full((), value, dt.np_dtype), name=scope)
+        return op(tensor, name=scope, dtype=None if dt == tensor.dtype.base_dtype else dt)
+
+
 def zeros_like(tensor: Any, dtype: Any = None, name: str | None = None, optimize: bool = True) -> Tensor:
-    out = ZEROS_LIKE(tensor, name=name)
-    return out if dtype is None else _cast(out, dtype)
+    return _like(tensor, dtype, name, optimize, "zeros_like", ZEROS_LIKE, 0)
 
 
 def ones_like(tensor: Any, dtype: Any = None, name: str | None = None, optimize: bool = True) -> Tensor:
-    out = ONES_LIKE(tensor, name=name)
-    return out if dtype is None else _cast(out, dtype)
-
-
-def _cast(x: Tensor, dtype: Any) -> Tensor:
-    from gpugraph.ops.math_ops import cast
-
-    return cast(x, dtype)
+    return _like(tensor, dtype, name, optimize, "ones_like", ONES_LIKE, 1)
 
 
 def _sum_all(x: Tensor) -> Tensor:
@@ -355,11 +430,11 @@ def _sum_all(x: Tensor) -> Tensor:
 def stack(values: Any, axis: int = 0, name: str = "stack") -> Tensor:
     if not isinstance(values, (list, tuple)) or not values:
         raise ValueError("tf.stack expects a non-empty list of tensors")
-    return PACK(*values, name=name, axis=int(axis))
+    return PACK(*values, name=name, axis=_int(axis, "tf.stack axis"))
 
 
 def transpose(a: Any, perm: Any = None, name: str = "transpose", conjugate: bool = False) -> Tensor:
-    perm = None if perm is None else tuple(int(p) for p in perm)
+    perm = None if perm is None else _ints(perm, "tf.transpose perm")
     return TRANSPOSE(a, name=name, perm=perm)
 
 

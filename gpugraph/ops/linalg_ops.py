@@ -65,7 +65,7 @@ MATMUL = register_op(OpDef(
 ))
 
 
-def _square_infer(x: Tensor) -> Any:
+def _square_infer(x: Tensor, **_: Any) -> Any:
     shape_fns.floating(x)
     dims = x.shape.as_tuple()
     if dims is not None:
@@ -76,8 +76,19 @@ def _square_infer(x: Tensor) -> Any:
     return x.shape, x.dtype.base_dtype
 
 
+def _inverse_impl(xp: Any, x: Any, *, adjoint: bool = False) -> Any:
+    try:
+        return xp.linalg.inv(_t(x, adjoint))
+    except np.linalg.LinAlgError:  # NumPy's and CuPy's: TF1's message, a run-time InvalidArgumentError
+        raise ValueError("Input is not invertible.") from None
+
+
 def _inverse_grad(op: Any, dy: Tensor) -> list[Any]:
+    # Y = inv(A) gives dA = -Y^T dY Y^T; Y = inv(A^T) gives dA = -Y dY^T Y
     inv = op.outputs[0]
+    if op.get_attr("adjoint"):
+        return [-MATMUL(inv, MATMUL(dy, inv, transpose_a=True, transpose_b=False),
+                        transpose_a=False, transpose_b=False)]
     return [-MATMUL(inv, MATMUL(dy, inv, transpose_a=False, transpose_b=True),
                     transpose_a=True, transpose_b=False)]
 
@@ -96,44 +107,39 @@ def _det_infer(x: Tensor) -> Any:
 def _det_grad(op: Any, dy: Tensor) -> list[Any]:
     from gpugraph.ops.array_ops import expand_dims
 
+    # d det(A) / dA = det(A) * inv(A)^T = det(A) * inv(A^T): no rank needed
     x, det = op.inputs[0], op.outputs[0]
-    inv = MATRIX_INVERSE(x)
     scale = expand_dims(expand_dims(dy * det, -1), -1)
-    from gpugraph.ops.array_ops import transpose
-
-    rank = x.shape.ndims
-    if rank is None:
-        raise ValueError(f"Gradient of '{op.name}' needs a known rank")
-    perm = list(range(rank - 2)) + [rank - 1, rank - 2]
-    return [scale * transpose(inv, perm=perm)]
+    return [scale * MATRIX_INVERSE(x, adjoint=True)]
 
 
 MATRIX_INVERSE = register_op(OpDef(
-    "MatrixInverse", infer=_square_infer, impl=lambda xp, x: xp.linalg.inv(x), grad=_inverse_grad,
-    input_names=("input",), sample=lambda rng: [([_well_conditioned(rng, (3, 3))], {}),
-                                                ([_well_conditioned(rng, (2, 2, 2))], {})],
+    "MatrixInverse", infer=_square_infer, impl=_inverse_impl, grad=_inverse_grad,
+    input_names=("input",), sample=lambda rng: [([_well_conditioned(rng, (3, 3))], {"adjoint": False}),
+                                                ([_well_conditioned(rng, (2, 2, 2))], {"adjoint": False}),
+                                                ([_well_conditioned(rng, (2, 3, 3))], {"adjoint": True})],
 ))
 MATRIX_DETERMINANT = register_op(OpDef(
     "MatrixDeterminant", infer=_det_infer, impl=lambda xp, x: xp.asarray(xp.linalg.det(x), dtype=x.dtype),
-    grad=_det_grad, input_names=("input",), sample=lambda rng: [([_well_conditioned(rng, (3, 3))], {})],
+    grad=_det_grad, input_names=("input",), sample=lambda rng: [([_well_conditioned(rng, (3, 3))], {}),
+                                                                ([_well_conditioned(rng, (2, 2, 2))], {})],
 ))
 
 
 def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False, adjoint_a: bool = False,
            adjoint_b: bool = False, a_is_sparse: bool = False, b_is_sparse: bool = False,
            name: str | None = None) -> Tensor:
+    """a @ b over the last two dims (batched when either is 3-D or more); adjoint == transpose for reals."""
+    if transpose_a and adjoint_a:
+        raise ValueError("Only one of transpose_a and adjoint_a can be True.")
+    if transpose_b and adjoint_b:
+        raise ValueError("Only one of transpose_b and adjoint_b can be True.")
     return MATMUL(a, b, name=name or "MatMul", transpose_a=bool(transpose_a or adjoint_a),
                   transpose_b=bool(transpose_b or adjoint_b))
 
 
 def matrix_inverse(input: Any, adjoint: bool = False, name: str | None = None) -> Tensor:
-    out = MATRIX_INVERSE(input, name=name)
-    if adjoint:
-        from gpugraph.ops.array_ops import transpose
-
-        rank = out.shape.ndims or 2
-        out = transpose(out, perm=list(range(rank - 2)) + [rank - 1, rank - 2])
-    return out
+    return MATRIX_INVERSE(input, name=name, adjoint=bool(adjoint))
 
 
 def matrix_determinant(input: Any, name: str | None = None) -> Tensor:

@@ -8,10 +8,11 @@ import numpy as np
 
 from gpugraph.framework import dtypes
 from gpugraph.framework.tensor import Tensor
+from gpugraph.framework.tensor_shape import TensorShape
 from gpugraph.ops import shape_fns
 from gpugraph.ops.constant_ops import convert_to_tensor
 from gpugraph.ops.grad_util import unbroadcast
-from gpugraph.ops.registry import NO_GRADIENT, OpDef, register_op
+from gpugraph.ops.registry import NO_GRADIENT, OpDef, graph_of, register_op
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "truediv", "realdiv", "floordiv", "floor_div", "mod",
@@ -59,9 +60,18 @@ REAL_DIV = _binary(
     "RealDiv", lambda xp, x, y: x / y,
     lambda op, dy: _both(op, dy / op.inputs[1], -dy * op.inputs[0] / square(op.inputs[1])),
     infer=shape_fns.binary_float, cuda="out0 = in0 / in1", sample=_binary_sample(0.5, 2.0))
-FLOOR_DIV = _binary("FloorDiv", lambda xp, x, y: xp.floor_divide(x, y), NO_GRADIENT,
+
+
+def _int_divisor(y: Any) -> Any:
+    # NumPy gives 0 for an integer division by zero; TF1 refuses it (a run-time InvalidArgumentError)
+    if y.dtype.kind in "iu" and bool((y == 0).any()):
+        raise ValueError("Integer division by zero")
+    return y
+
+
+FLOOR_DIV = _binary("FloorDiv", lambda xp, x, y: xp.floor_divide(x, _int_divisor(y)), NO_GRADIENT,
                     sample=_binary_sample(0.5, 3.0))
-FLOOR_MOD = _binary("FloorMod", lambda xp, x, y: xp.mod(x, y),
+FLOOR_MOD = _binary("FloorMod", lambda xp, x, y: xp.mod(x, _int_divisor(y)),
                     lambda op, dy: _both(op, dy, -dy * floor(op.inputs[0] / op.inputs[1])),
                     sample=_binary_sample(0.5, 3.0))
 
@@ -147,10 +157,24 @@ ROUND = _unary("Round", lambda xp, x: xp.round(x), NO_GRADIENT)
 def _select_infer(cond: Tensor, x: Tensor, y: Tensor) -> Any:
     shape_fns.require(cond, "condition", cond.dtype.base_dtype.is_bool)
     if x.dtype.base_dtype != y.dtype.base_dtype:
-        raise TypeError(f"Input 'e' of 'Select' Op has type {y.dtype.name} that does not match type "
-                        f"{x.dtype.name} of argument 't'.")
-    shape, _ = shape_fns.broadcast(cond, x, y)
-    return shape, x.dtype.base_dtype
+        raise TypeError(f"Input 'e' of 'Select' Op has type {y.dtype.base_dtype.name} that does not match type "
+                        f"{x.dtype.base_dtype.name} of argument 't'")
+    data = shape_fns.broadcast_dims(x.shape.as_tuple(), y.shape.as_tuple())
+    c = cond.shape.as_tuple()
+    if c is None:
+        return TensorShape(data), x.dtype.base_dtype
+    if len(c) == 1 and data is None:
+        return TensorShape(None), x.dtype.base_dtype  # row selection or not: the data rank decides
+    if data is not None and len(c) == 1 and len(data) > 1:
+        c = c + (1,) * (len(data) - 1)  # TF1: a vector condition selects along the first dimension
+    return shape_fns.broadcast_dims(c, data), x.dtype.base_dtype
+
+
+def _select_impl(xp: Any, c: Any, x: Any, y: Any) -> Any:
+    rank = max(x.ndim, y.ndim)
+    if c.ndim == 1 and rank > 1:
+        c = c.reshape(c.shape + (1,) * (rank - 1))
+    return xp.where(c, x, y)
 
 
 def _select_op_grad(op: Any, dy: Tensor) -> list[Any]:
@@ -160,9 +184,10 @@ def _select_op_grad(op: Any, dy: Tensor) -> list[Any]:
 
 
 SELECT = register_op(OpDef(
-    "Select", infer=_select_infer, impl=lambda xp, c, x, y: xp.where(c, x, y), grad=_select_op_grad,
+    "Select", infer=_select_infer, impl=_select_impl, grad=_select_op_grad,
     same_dtype=False, input_names=("condition", "t", "e"),
-    sample=lambda rng: [([rng.random((2, 3)) > 0.5, rng.standard_normal((2, 3)), rng.standard_normal((2, 3))], {})],
+    sample=lambda rng: [([rng.random((2, 3)) > 0.5, rng.standard_normal((2, 3)), rng.standard_normal((2, 3))], {}),
+                        ([rng.random((3,)) > 0.5, rng.standard_normal((3, 2)), rng.standard_normal((3, 2))], {})],
 ))
 
 
@@ -183,7 +208,12 @@ CAST = register_op(OpDef(
 def _add_n_infer(*xs: Tensor) -> Any:
     if not xs:
         raise ValueError("AddN requires at least one input")
-    return shape_fns.broadcast(*xs)
+    shape = xs[0].shape
+    for t in xs[1:]:  # TF1 adds equal shapes only; it does not broadcast
+        if not shape.is_compatible_with(t.shape):
+            raise ValueError(f"Shapes must be equal, but are {shape} and {t.shape}")
+        shape = shape.merge_with(t.shape)
+    return shape, xs[0].dtype.base_dtype
 
 
 def _add_n_impl(xp: Any, *xs: Any) -> Any:
@@ -217,15 +247,35 @@ def realdiv(x: Any, y: Any, name: str | None = None) -> Tensor:
     return REAL_DIV(x, y, name=name)
 
 
+def _is_graph_value(v: Any) -> bool:
+    return isinstance(v, Tensor) or hasattr(v, "_as_tensor")
+
+
+def _convert_pair(x: Any, y: Any, names: tuple[str, str] = ("x", "y")) -> tuple[Tensor, Tensor]:
+    """Both operands as tensors; a plain value prefers the dtype of the tensor beside it."""
+    hint = next((convert_to_tensor(v).dtype.base_dtype for v in (x, y) if _is_graph_value(v)), None)
+    x = convert_to_tensor(x, preferred_dtype=hint, name=names[0])
+    y = convert_to_tensor(y, preferred_dtype=hint or x.dtype.base_dtype, name=names[1])
+    return x, y
+
+
+def _same_dtype(x: Tensor, y: Tensor, op_name: str) -> None:
+    if x.dtype.base_dtype != y.dtype.base_dtype:
+        raise TypeError(f"x and y must have the same dtype, got {x.dtype.base_dtype.name} != "
+                        f"{y.dtype.base_dtype.name} for '{op_name}' (tensors {x.name} and {y.name}).")
+
+
 def truediv(x: Any, y: Any, name: str | None = None) -> Tensor:
     """x / y; integers are first cast to float (float64 for 32/64-bit ints), as TF1 does."""
-    x = convert_to_tensor(x)
-    y = convert_to_tensor(y, dtype=x.dtype.base_dtype)
-    dt = x.dtype.base_dtype
-    if dt.is_integer:
-        target = dtypes.float32 if dt.size <= 2 else dtypes.float64
-        x, y = cast(x, target), cast(y, target)
-    return REAL_DIV(x, y, name=name or "truediv")
+    graph = graph_of([x, y])
+    with graph.as_default(), graph.name_scope(name or "truediv") as scope:
+        x, y = _convert_pair(x, y)
+        _same_dtype(x, y, scope[:-1])  # before the casts, which would hide the mismatch
+        dt = x.dtype.base_dtype
+        if dt.is_integer:
+            target = dtypes.float32 if dt.size <= 2 else dtypes.float64
+            x, y = cast(x, target), cast(y, target)
+        return REAL_DIV(x, y, name=scope)
 
 
 def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
@@ -233,15 +283,18 @@ def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
 
 
 def floordiv(x: Any, y: Any, name: str | None = None) -> Tensor:
-    return FLOOR_DIV(x, y, name=name)
+    return FLOOR_DIV(x, y, name=name or "floordiv")
 
 
 def div(x: Any, y: Any, name: str | None = None) -> Tensor:
     """TF1's legacy division: floor for integers, true division for floats."""
-    x = convert_to_tensor(x)
-    if x.dtype.base_dtype.is_integer:
-        return FLOOR_DIV(x, y, name=name or "div")
-    return REAL_DIV(x, y, name=name or "div")
+    graph = graph_of([x, y])
+    with graph.as_default(), graph.name_scope(name or "div") as scope:
+        x, y = _convert_pair(x, y)
+        _same_dtype(x, y, scope[:-1])
+        if x.dtype.base_dtype.is_integer:
+            return FLOOR_DIV(x, y, name=scope)
+        return REAL_DIV(x, y, name=scope)
 
 
 def mod(x: Any, y: Any, name: str | None = None) -> Tensor:
@@ -305,20 +358,25 @@ def logical_xor(x: Any, y: Any, name: str = "LogicalXor") -> Tensor:
 
 
 def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Tensor:
+    """TF1's Select: a vector ``condition`` picks rows of ``x``/``y``; otherwise elementwise."""
     if x is None or y is None:
         raise ValueError("tf.where with only a condition (coordinate output) is not supported; "
                          "pass both x and y.")
-    x = convert_to_tensor(x)
-    y = convert_to_tensor(y, dtype=x.dtype.base_dtype)
-    return SELECT(condition, x, y, name=name)
+    graph = graph_of([condition, x, y])
+    with graph.as_default(), graph.name_scope(name or "Select") as scope:
+        x, y = _convert_pair(x, y, ("t", "e"))
+        return SELECT(condition, x, y, name=scope)  # Select's inference names mismatched dtypes
 
 
 def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
-    x = convert_to_tensor(x)
+    """``x`` as ``dtype``; the same tensor when it already has that dtype (TF1 adds no op)."""
     target = dtypes.as_dtype(dtype).base_dtype
-    if x.dtype.base_dtype == target:
-        return x
-    return CAST(x, name=name or "Cast", DstT=target)
+    graph = graph_of([x])
+    with graph.as_default(), graph.name_scope(name or "Cast") as scope:
+        x = convert_to_tensor(x, name="x")
+        if x.dtype.base_dtype == target:
+            return x
+        return CAST(x, name=scope, DstT=target)
 
 
 def to_float(x: Any, name: str = "ToFloat") -> Tensor:
@@ -337,6 +395,8 @@ def add_n(inputs: Any, name: str | None = None) -> Tensor:
     if not isinstance(inputs, (list, tuple)) or not inputs:
         raise ValueError("inputs must be a non-empty list of at least one Tensor with the same dtype and shape")
     if len(inputs) == 1:
+        if name is None:  # TF1 returns the single input itself
+            return convert_to_tensor(inputs[0])
         from gpugraph.ops.array_ops import identity
 
         return identity(inputs[0], name=name)

@@ -22,9 +22,10 @@ def _reduce_infer(x: Tensor, *, axes: tuple[int, ...] | None, keepdims: bool) ->
         if axes is None and not keepdims:
             return (), x.dtype.base_dtype
         return TensorShape(None), x.dtype.base_dtype
-    for a in axes or ():
-        shape_fns.normalize_axis(a, len(dims), "Invalid reduction dimension")
-    norm = None if axes is None else tuple(a % len(dims) for a in axes) if dims else ()
+    norm = None if axes is None else tuple(
+        shape_fns.normalize_axis(a, len(dims), "Invalid reduction dimension") for a in axes)
+    if norm is not None and len(set(norm)) != len(norm):
+        raise ValueError(f"Invalid reduction arguments: axes {list(axes or ())} contain a duplicate dimension")
     return shape_fns.reduced_dims(dims, norm, keepdims), x.dtype.base_dtype
 
 
@@ -70,8 +71,21 @@ PROD_GRAD = register_op(OpDef(
 ))
 
 
+def _empty_identity(fn: str, dtype: Any) -> Any:
+    """TF1's max/min of nothing: the lowest/highest value of the dtype (NumPy raises instead)."""
+    if dtype.kind == "f":
+        return -np.inf if fn == "max" else np.inf
+    info = np.iinfo(dtype) if dtype.kind in "iu" else None
+    if info is None:
+        return fn == "min"  # bool: max of nothing is False, min is True
+    return info.min if fn == "max" else info.max
+
+
 def _reduction(name: str, fn: str, grad: Any) -> Any:
     def impl(xp: Any, x: Any, *, axes: Any, keepdims: bool) -> Any:
+        if x.size == 0 and fn in ("max", "min"):
+            shape = xp.sum(x, axis=axes, keepdims=keepdims).shape
+            return xp.full(shape, _empty_identity(fn, x.dtype), dtype=x.dtype)
         out = getattr(xp, fn)(x, axis=axes, keepdims=keepdims)
         return out if out.dtype == x.dtype else out.astype(x.dtype)  # integer mean stays integer
     return register_op(OpDef(name, infer=_reduce_infer, impl=impl, grad=grad, input_names=("input",),
@@ -87,20 +101,24 @@ PROD = _reduction("Prod", "prod", lambda op, dy: [PROD_GRAD(dy, op.inputs[0], ax
 
 
 def _axes(axis: Any, reduction_indices: Any) -> tuple[int, ...] | None:
+    if axis is not None and reduction_indices is not None:
+        raise ValueError("Cannot specify both 'axis' and 'reduction_indices'.")
     if axis is None:
         axis = reduction_indices
     if axis is None:
         return None
-    if isinstance(axis, Tensor):
+    if isinstance(axis, Tensor) or hasattr(axis, "_as_tensor"):
         raise TypeError("A reduction axis given as a Tensor is not supported; pass ints.")
     if isinstance(axis, (int, np.integer)):
         return (int(axis),)
-    return tuple(int(a) for a in axis)
+    return tuple(int(a) for a in np.asarray(axis).reshape(-1))
 
 
 def _reduce(opdef: Any, default: str, x: Any, axis: Any, keepdims: Any, name: Any,
             reduction_indices: Any, keep_dims: Any) -> Tensor:
-    keep = bool(keep_dims if keepdims is None and keep_dims is not None else keepdims or False)
+    if keepdims is not None and keep_dims is not None:
+        raise ValueError("Cannot specify both 'keepdims' and 'keep_dims'.")
+    keep = bool(keep_dims if keepdims is None else keepdims)
     return opdef(x, name=name or default, axes=_axes(axis, reduction_indices), keepdims=keep)
 
 

@@ -84,9 +84,9 @@ def binary_float(x: Tensor, y: Tensor) -> tuple[TensorShape, dtypes.DType]:
 def normalize_axis(axis: int, rank: int | None, what: str = "axis") -> int:
     if rank is None:
         return axis
-    if not -rank <= axis < max(rank, 1):
+    if not -rank <= axis < rank:
         raise ValueError(f"{what} {axis} is out of bounds for a tensor of rank {rank}")
-    return axis % rank if rank else 0
+    return axis % rank
 
 
 def axes_tuple(axis: Any, rank: int | None) -> tuple[int, ...] | None:

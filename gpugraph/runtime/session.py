@@ -224,8 +224,11 @@ class InteractiveSession(BaseSession):
 
 def _checked_feed(spec: Any, value: Any) -> Any:
     """Convert one fed value to the tensor's dtype and check its shape; errors name the tensor."""
-    if type(value) is np.ndarray and value.dtype == spec.np_dtype:
+    kind = type(value)
+    if kind is np.ndarray and value.dtype == spec.np_dtype:
         arr = value
+    elif (kind is float or kind is np.float64 or kind is np.float32) and spec.np_dtype.kind == "f":
+        arr = np.asarray(value, dtype=spec.np_dtype)  # the per-sample loop's scalars: nothing to check
     else:
         if isinstance(value, (Tensor, Operation)):
             raise TypeError(f"The value of a feed cannot be a tf.Tensor object ('{spec.tensor.name}' was fed "
