@@ -18,12 +18,14 @@ from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.framework.tensor_shape import Dimension, TensorShape
 from gpugraph.ops import operators as _operators  # noqa: F401 - installs Tensor's operators
 from gpugraph.ops.array_ops import *  # noqa: F401,F403
+from gpugraph.ops.slicing_ops import *  # noqa: F401,F403
 from gpugraph.ops.constant_ops import *  # noqa: F401,F403
 from gpugraph.ops.control_flow_ops import *  # noqa: F401,F403
 from gpugraph.ops.linalg_ops import *  # noqa: F401,F403
 from gpugraph.ops.manip_ops import *  # noqa: F401,F403
 from gpugraph.ops.index_ops import *  # noqa: F401,F403
 from gpugraph.ops.math_ops import *  # noqa: F401,F403
+from gpugraph.ops.unary_ops import *  # noqa: F401,F403
 from gpugraph.ops.nn_ops import tanh, sigmoid
 from gpugraph.ops.random_ops import *  # noqa: F401,F403
 from gpugraph.ops.reduction_ops import *  # noqa: F401,F403

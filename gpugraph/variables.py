@@ -210,7 +210,8 @@ def _delegate(dunder: str) -> Callable[..., Any]:
 for _op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or"):
     for _d in (f"__{_op}__", f"__r{_op}__"):
         setattr(Variable, _d, _delegate(_d))
-for _d in ("__neg__", "__abs__", "__invert__", "__getitem__", "__lt__", "__le__", "__gt__", "__ge__", "__xor__"):
+for _d in ("__neg__", "__abs__", "__invert__", "__getitem__", "__lt__", "__le__", "__gt__", "__ge__", "__xor__",
+           "__rxor__"):
     setattr(Variable, _d, _delegate(_d))
 
 

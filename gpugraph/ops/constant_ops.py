@@ -40,9 +40,15 @@ PLACEHOLDER = register_op(OpDef(
     "Placeholder", infer=_placeholder_infer, bind=_unfed_placeholder, stateful=True, grad=NO_GRADIENT, role="feed",
 ))
 
+def _default_shape(default: Tensor, shape: TensorShape) -> TensorShape:
+    if not shape.is_compatible_with(default.shape):
+        raise ValueError(f"The default value of shape {default.shape} is not compatible with shape {shape}")
+    return shape
+
+
 PLACEHOLDER_WITH_DEFAULT = register_op(OpDef(
     "PlaceholderWithDefault",
-    infer=lambda x, *, shape: (shape, x.dtype.base_dtype),
+    infer=lambda x, *, shape: (_default_shape(x, shape), x.dtype.base_dtype),
     impl=lambda xp, x, *, shape: x,
     grad=lambda op, dy: [dy],
     aliases=True,
@@ -56,7 +62,11 @@ def infer_dtype(value: Any) -> dtypes.DType:
     """TF1's default dtypes: Python floats -> float32, ints -> int32 (int64 if too big)."""
     if isinstance(value, (np.ndarray, np.generic)):
         return dtypes.as_dtype(value.dtype)
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except ValueError:
+        raise ValueError(f"Argument must be a dense tensor: {_short(value)} - got shape irregular nested "
+                         "lists; every row must have the same length.") from None
     if arr.dtype == object or arr.dtype.kind in "USV":
         raise TypeError(f"Failed to convert object of type {type(value)} to Tensor. "
                         f"Contents: {value!r}. Consider casting elements to a supported type.")

@@ -13,7 +13,7 @@ import numpy as np
 from gpugraph.framework import dtypes
 from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.framework.tensor_shape import TensorShape
-from gpugraph.ops import array_ops, shape_fns
+from gpugraph.ops import shape_fns, slicing_ops
 from gpugraph.ops.constant_ops import convert_to_tensor
 from gpugraph.ops.manip_ops import _INDEX_TYPES, _along, _axis, _int, _ints, _no_tensor, _randn
 from gpugraph.ops.registry import NO_GRADIENT, OpDef, graph_of, register_op
@@ -150,7 +150,7 @@ def _pad_impl(xp: Any, x: Any, *constant: Any, paddings: Any) -> Any:
 
 def _pad_grad(op: Operation, dy: Tensor) -> list[Any]:
     spec = tuple(builtins.slice(b, -a if a else None) for b, a in op.get_attr("paddings"))
-    return [array_ops.STRIDED_SLICE(dy, spec=spec)] + [None] * (len(op.inputs) - 1)
+    return [slicing_ops.STRIDED_SLICE(dy, spec=spec)] + [None] * (len(op.inputs) - 1)
 
 
 def _pad_sample(rng: np.random.Generator) -> list[Any]:

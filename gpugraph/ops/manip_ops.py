@@ -14,7 +14,7 @@ import numpy as np
 from gpugraph.framework import dtypes
 from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.framework.tensor_shape import TensorShape
-from gpugraph.ops import array_ops
+from gpugraph.ops import array_ops, slicing_ops
 from gpugraph.ops.constant_ops import convert_to_tensor
 from gpugraph.ops.registry import OpDef, register_op
 
@@ -256,7 +256,7 @@ def _slice_impl(xp: Any, x: Any, *, begin: tuple[int, ...], size: tuple[int, ...
 
 SLICE = register_op(OpDef(
     "Slice", infer=_slice_infer, impl=_slice_impl, aliases=True, input_names=("input",),
-    grad=lambda op, dy: [array_ops.STRIDED_SLICE_GRAD(
+    grad=lambda op, dy: [slicing_ops.STRIDED_SLICE_GRAD(
         dy, op.inputs[0], spec=_slice_spec(op.get_attr("begin"), op.get_attr("size")))],
     sample=_randn((3, 4), begin=(1, 0), size=(2, -1)),
 ))

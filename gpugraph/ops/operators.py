@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from gpugraph.framework.tensor import Tensor
-from gpugraph.ops import array_ops, linalg_ops, math_ops
+from gpugraph.ops import linalg_ops, math_ops, slicing_ops
 from gpugraph.ops.constant_ops import convert_to_tensor
 from gpugraph.ops.registry import graph_of
 
@@ -63,4 +63,4 @@ Tensor.__ge__ = lambda self, other: math_ops.GREATER_EQUAL(self, other, name="Gr
 Tensor.__neg__ = lambda self: math_ops.NEG(self, name="Neg")  # type: ignore[attr-defined]
 Tensor.__abs__ = lambda self: math_ops.ABS(self, name="Abs")  # type: ignore[attr-defined]
 Tensor.__invert__ = lambda self: math_ops.LOGICAL_NOT(self, name="LogicalNot")  # type: ignore[attr-defined]
-Tensor.__getitem__ = lambda self, spec: array_ops.getitem(self, spec)  # type: ignore[attr-defined]
+Tensor.__getitem__ = lambda self, spec: slicing_ops.getitem(self, spec)  # type: ignore[attr-defined]

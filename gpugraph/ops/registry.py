@@ -94,7 +94,7 @@ def graph_of(values: Sequence[Any]) -> Graph:
         if found is None:
             found = g
         elif g is not found:
-            raise ValueError(f"{v} must be from the same graph as the other inputs.")
+            raise ValueError(f"{getattr(v, 'name', v)!s} must be from the same graph as the other inputs.")
     return found if found is not None else get_default_graph()
 
 
@@ -127,7 +127,10 @@ def convert_inputs(opdef: OpDef, inputs: Sequence[Any]) -> list[Tensor]:
         # whose TypeError names the op and both inputs, as TF1's does.
         is_graph_value = isinstance(v, Tensor) or hasattr(v, "_as_tensor")
         want = hint if opdef.same_dtype and not is_graph_value else None
-        t = convert_to_tensor(v, dtype=want, name=arg_name)
+        try:
+            t = convert_to_tensor(v, dtype=want, name=arg_name)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"Input '{arg_name}' of '{opdef.name}' Op: {e}") from None
         if opdef.same_dtype and hint is None:
             hint = t.dtype.base_dtype
         out.append(t)

@@ -125,3 +125,24 @@ def test_convert_to_tensor_passes_tensors_and_checks_dtype() -> None:
     assert tf.convert_to_tensor(1, preferred_dtype=tf.float64).dtype == tf.float64
     assert tf.convert_to_tensor(1.5, preferred_dtype=tf.int32).dtype == tf.float32
     assert tf.convert_to_tensor([1, 2], dtype=tf.int64).dtype == tf.int64
+
+
+def test_irregular_nested_list_is_a_clear_value_error() -> None:
+    import gpugraph as tf
+
+    with tf.Graph().as_default(), pytest.raises(ValueError, match="dense tensor"):
+        tf.constant([[1], [1, 2]])
+
+
+def test_placeholder_with_default_rejects_an_incompatible_default() -> None:
+    import gpugraph as tf
+
+    with tf.Graph().as_default(), pytest.raises(ValueError, match="PlaceholderWithDefault"):
+        tf.placeholder_with_default([1.0, 2.0], shape=[3])
+
+
+def test_bad_python_value_error_names_the_op_input() -> None:
+    import gpugraph as tf
+
+    with tf.Graph().as_default(), pytest.raises(TypeError, match="Input 'y' of 'Add' Op"):
+        tf.add(tf.constant([1, 2]), 1.5)

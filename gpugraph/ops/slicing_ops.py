@@ -1,0 +1,118 @@
+"""Indexing: ``tensor[...]`` and tf.strided_slice (TF1's bit masks), with the gradient scatter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gpugraph.framework.tensor import Tensor
+from gpugraph.framework.tensor_shape import TensorShape
+from gpugraph.ops.array_ops import _sample, _shape_tuple
+from gpugraph.ops.constant_ops import convert_to_tensor
+from gpugraph.ops.registry import OpDef, register_op
+
+__all__ = ["strided_slice"]
+
+
+# --- strided slice: `tensor[...]` with ints, slices, None (new axis) and Ellipsis ---
+def _slice_dims(dims: tuple[Any, ...], spec: tuple[Any, ...]) -> tuple[Any, ...]:
+    n_real = sum(1 for s in spec if s is not None and s is not Ellipsis)
+    if n_real > len(dims):
+        raise ValueError(f"Index {spec} has more dimensions than the tensor's rank {len(dims)}")
+    if Ellipsis not in spec:
+        spec = spec + (Ellipsis,)
+    out: list[Any] = []
+    d = 0
+    for item in spec:
+        if item is None:
+            out.append(1)
+        elif item is Ellipsis:
+            take = len(dims) - n_real
+            out.extend(dims[d:d + take])
+            d += take
+        elif isinstance(item, slice):
+            size = dims[d]
+            out.append(None if size is None else len(range(*item.indices(size))))
+            d += 1
+        else:
+            size = dims[d]
+            if size is not None and not -size <= item < size:
+                raise ValueError(f"slice index {item} of dimension {d} out of bounds (size {size})")
+            d += 1
+    return tuple(out)
+
+
+def _strided_slice_infer(x: Tensor, *, spec: tuple[Any, ...]) -> Any:
+    if sum(1 for s in spec if s is Ellipsis) > 1:
+        raise ValueError("Multiple ellipses in slice spec not allowed")
+    dims = x.shape.as_tuple()
+    if dims is None:
+        return TensorShape(None), x.dtype.base_dtype
+    return _slice_dims(dims, spec), x.dtype.base_dtype
+
+
+def _strided_slice_grad_impl(xp: Any, dy: Any, x: Any, *, spec: tuple[Any, ...]) -> Any:
+    out = xp.zeros(x.shape, dtype=dy.dtype)
+    out[spec] = dy
+    return out
+
+
+STRIDED_SLICE_GRAD = register_op(OpDef(
+    "StridedSliceGrad", infer=lambda dy, x, *, spec: (x.shape, dy.dtype.base_dtype),
+    impl=_strided_slice_grad_impl, same_dtype=False, input_names=("dy", "x"),
+    grad=lambda op, g: [STRIDED_SLICE(g, spec=op.get_attr("spec")), None],
+    sample=lambda rng: [([rng.standard_normal((2,)), rng.standard_normal((2, 3))], {"spec": (slice(None), 1)})],
+))
+STRIDED_SLICE = register_op(OpDef(
+    "StridedSlice", infer=_strided_slice_infer, impl=lambda xp, x, *, spec: x[spec],
+    grad=lambda op, dy: [STRIDED_SLICE_GRAD(dy, op.inputs[0], spec=op.get_attr("spec"))],
+    aliases=True, input_names=("input",),
+    sample=_sample((3, 4), spec=(slice(0, 2), slice(1, None))),
+))
+
+
+def _index_item(item: Any) -> Any:
+    if item is None or item is Ellipsis:
+        return item
+    if isinstance(item, slice):
+        parts = [_index_item(p) if p is not None else None for p in (item.start, item.stop, item.step)]
+        if parts[2] == 0:
+            raise ValueError("slice step cannot be zero")
+        return slice(*parts)
+    if isinstance(item, (Tensor,)) or hasattr(item, "_as_tensor"):
+        raise TypeError("Indexing with a Tensor is not supported; use tf.gather for dynamic indices.")
+    if isinstance(item, (bool, np.bool_)) or not hasattr(item, "__index__"):
+        raise TypeError(f"Only integers, slices (`:`), ellipsis (`...`) and tf.newaxis (`None`) are valid "
+                        f"indices, got {item!r}")
+    return int(item)
+
+
+def getitem(x: Any, spec: Any, name: str = "strided_slice") -> Tensor:
+    """``tensor[spec]``: ints, slices, ``None`` (new axis) and ``...``."""
+    if not isinstance(spec, tuple):
+        spec = (spec,)
+    return STRIDED_SLICE(convert_to_tensor(x), name=name, spec=tuple(_index_item(s) for s in spec))
+
+
+def strided_slice(input_: Any, begin: Any, end: Any, strides: Any = None, begin_mask: int = 0, end_mask: int = 0,
+                  ellipsis_mask: int = 0, new_axis_mask: int = 0, shrink_axis_mask: int = 0, var: Any = None,
+                  name: str | None = None) -> Tensor:
+    """TF1's bit-mask form; bit i of a mask applies to the i-th entry of ``begin``/``end``/``strides``."""
+    begin, end = _shape_tuple(begin, "tf.strided_slice begin"), _shape_tuple(end, "tf.strided_slice end")
+    strides = (1,) * len(begin) if strides is None else _shape_tuple(strides, "tf.strided_slice strides")
+    if not len(begin) == len(end) == len(strides):
+        raise ValueError(f"tf.strided_slice: begin, end and strides must have the same length, got "
+                         f"{len(begin)}, {len(end)} and {len(strides)}")
+    spec: list[Any] = []
+    for i, (b, e, step) in enumerate(zip(begin, end, strides)):
+        bit = 1 << i
+        if ellipsis_mask & bit:
+            spec.append(Ellipsis)
+        elif new_axis_mask & bit:
+            spec.append(None)
+        elif shrink_axis_mask & bit:
+            spec.append(b)
+        else:
+            spec.append(slice(None if begin_mask & bit else b, None if end_mask & bit else e, step))
+    return getitem(input_, tuple(spec), name=name or "StridedSlice")
