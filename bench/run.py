@@ -4,6 +4,10 @@
    straight NumPy calls, measured in the same process so the ratio is meaningful.
 2. The seed's per-sample polynomial training loop (examples/seed000_polynomial_regression.py):
    one `sess.run([train_op, loss], feed_dict={X: x, y_true: y})` per sample.
+
+Where TensorFlow is importable, the same two programs also run on `tensorflow.compat.v1` in the
+same process, for a ratio measured under the same conditions (TensorFlow is never a dependency:
+`PYTHONPATH=. python bench/run.py` from an environment that has it).
 """
 
 from __future__ import annotations
@@ -13,11 +17,11 @@ import platform
 import statistics
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
-import gpugraph as tf
+import gpugraph
 
 
 def per_call_us(fn: Callable[[], object], calls: int, repeats: int = 7) -> float:
@@ -33,7 +37,7 @@ def per_call_us(fn: Callable[[], object], calls: int, repeats: int = 7) -> float
     return statistics.median(samples)
 
 
-def tiny_graph() -> tuple[float, float, int]:
+def tiny_graph(tf: Any) -> tuple[float, float, int]:
     graph = tf.Graph()
     with graph.as_default():
         x = tf.placeholder(tf.float32, shape=(4,), name="x")
@@ -54,7 +58,7 @@ def tiny_graph() -> tuple[float, float, int]:
     return graph_us, numpy_us, n_nodes
 
 
-def polynomial_loop() -> float:
+def polynomial_loop(tf: Any) -> float:
     graph = tf.Graph()
     with graph.as_default():
         num_coeffs = 6
@@ -79,18 +83,39 @@ def polynomial_loop() -> float:
     return us
 
 
+def tensorflow_v1() -> Any:
+    """``tensorflow.compat.v1`` in graph mode, or None where TensorFlow is not installed."""
+    try:
+        import tensorflow
+    except ImportError:
+        return None
+    tf1 = tensorflow.compat.v1
+    tf1.disable_eager_execution()
+    return tf1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", action="store_true", help="append the figures to bench/RESULTS.md")
     args = parser.parse_args()
-    graph_us, numpy_us, n_nodes = tiny_graph()
-    poly_us = polynomial_loop()
+    graph_us, numpy_us, n_nodes = tiny_graph(gpugraph)
+    poly_us = polynomial_loop(gpugraph)
     rows = [
         (f"Session.run, tiny graph ({n_nodes} nodes, 1 feed, 1 fetch)", f"{graph_us:.1f}"),
         ("same arithmetic as direct NumPy calls", f"{numpy_us:.1f}"),
         ("ratio Session.run / NumPy", f"{graph_us / numpy_us:.2f}x"),
         ("polynomial per-sample training step (seed 000)", f"{poly_us:.1f}"),
     ]
+    reference = tensorflow_v1()
+    if reference is not None:
+        tf_graph_us, _, _ = tiny_graph(reference)
+        tf_poly_us = polynomial_loop(reference)
+        rows += [
+            (f"TensorFlow {reference.VERSION} compat.v1: tiny graph", f"{tf_graph_us:.1f}"),
+            (f"TensorFlow {reference.VERSION} compat.v1: polynomial step", f"{tf_poly_us:.1f}"),
+            ("ratio TensorFlow / gpugraph, tiny graph", f"{tf_graph_us / graph_us:.2f}x"),
+            ("ratio TensorFlow / gpugraph, polynomial step", f"{tf_poly_us / poly_us:.2f}x"),
+        ]
     machine = f"{platform.processor() or platform.machine()}, {platform.python_implementation()} " \
               f"{platform.python_version()}, NumPy {np.__version__}"
     table = "| benchmark | µs per call |\n|---|---|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows)

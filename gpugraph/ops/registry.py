@@ -34,7 +34,8 @@ class OpDef:
     impl(xp, *arrays, **attrs) -> array | tuple: the lowering; xp is numpy or cupy.
     grad(op, *output_grads) -> one graph tensor (or None) per input; None means TF1 has none.
     bind(op, ctx) -> step: for ops that need session state (variables, feeds, random streams).
-    ref_input: input 0 is a variable written in place (its value is not read by the step).
+    ref_input: how many leading inputs are variables written in place (True = 1); the step gets
+        their cells through ``bind``, not their values, so they are not data dependencies.
     aliases: output may be a view of input 0 (the session copies such fetches).
     stateful: never folded or deduplicated.
     role: what the plan compiler must know of a stateful op: "feed" (must be fed), "variable"
@@ -50,7 +51,7 @@ class OpDef:
     input_names: tuple[str, ...] = ("x", "y", "z")
     same_dtype: bool = True
     stateful: bool = False
-    ref_input: bool = False
+    ref_input: int = 0
     aliases: bool = False
     bind: Callable[..., Any] | None = None
     sample: Callable[..., list[Sample]] | None = None
@@ -120,7 +121,7 @@ def convert_inputs(opdef: OpDef, inputs: Sequence[Any]) -> list[Tensor]:
     out: list[Tensor] = []
     for i, v in enumerate(inputs):
         arg_name = names[i] if i < len(names) else names[-1] if names else "input"
-        if i == 0 and opdef.ref_input:
+        if i < opdef.ref_input:
             out.append(v._ref() if hasattr(v, "_ref") else v)
             continue
         # Only plain values take the hint; a Tensor of another dtype reaches _check_same_dtype,
@@ -140,7 +141,7 @@ def convert_inputs(opdef: OpDef, inputs: Sequence[Any]) -> list[Tensor]:
 
 
 def _check_same_dtype(opdef: OpDef, tensors: list[Tensor]) -> None:
-    start = 1 if opdef.ref_input else 0
+    start = int(opdef.ref_input)
     if len(tensors) <= start:
         return
     first = tensors[start].dtype.base_dtype

@@ -71,7 +71,7 @@ def needed_ops(fetches: Sequence[Tensor | Operation], fed: set[Tensor]) -> list[
         op = stack.pop()
         deps: list[Operation] = list(op.control_inputs)
         for i, t in enumerate(op.inputs):
-            if (i == 0 and op.opdef.ref_input) or t in fed:
+            if i < op.opdef.ref_input or t in fed:
                 continue
             deps.append(t.op)
         for d in deps:
@@ -89,12 +89,12 @@ def schedule(ops: list[Operation], fed: set[Tensor]) -> list[Operation]:
     for op in ops:
         deps = {c for c in op.control_inputs if c in members}
         for i, t in enumerate(op.inputs):
-            if not (i == 0 and op.opdef.ref_input) and t not in fed and t.op in members:
+            if i >= op.opdef.ref_input and t not in fed and t.op in members:
                 deps.add(t.op)
         pending[op] = len(deps)
         for d in deps:
             users[d].append(op)
-    ready = [(op.opdef.ref_input, op._id, op) for op in ops if pending[op] == 0]
+    ready = [(bool(op.opdef.ref_input), op._id, op) for op in ops if pending[op] == 0]
     heapq.heapify(ready)
     order: list[Operation] = []
     while ready:
@@ -103,7 +103,7 @@ def schedule(ops: list[Operation], fed: set[Tensor]) -> list[Operation]:
         for u in users[op]:
             pending[u] -= 1
             if pending[u] == 0:
-                heapq.heappush(ready, (u.opdef.ref_input, u._id, u))
+                heapq.heappush(ready, (bool(u.opdef.ref_input), u._id, u))
     if len(order) != len(ops):
         raise errors.InvalidArgumentError(None, None, "Graph has a cycle among the fetched ops.")
     return order
@@ -159,7 +159,7 @@ def compile_plan(fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor],
         if not op.outputs and op.opdef.bind is None and op.opdef.impl is None:
             continue  # NoOp: only orders the ops it depends on
         outs = outputs[op]
-        ins = tuple(slots[t] for t in (op.inputs[1:] if op.opdef.ref_input else op.inputs))
+        ins = tuple(slots[t] for t in op.inputs[op.opdef.ref_input:])
         fn = _guarded_lower(op, ctx)
         if _foldable(op, slots, folded):
             values = _fold(op, fn, [template[i] for i in ins])
