@@ -24,6 +24,7 @@ from gpugraph.ops.control_flow_ops import *  # noqa: F401,F403
 from gpugraph.ops.linalg_ops import *  # noqa: F401,F403
 from gpugraph.ops.manip_ops import *  # noqa: F401,F403
 from gpugraph.ops.index_ops import *  # noqa: F401,F403
+from gpugraph.ops.clip_ops import *  # noqa: F401,F403
 from gpugraph.ops.math_ops import *  # noqa: F401,F403
 from gpugraph.ops.unary_ops import *  # noqa: F401,F403
 from gpugraph.ops.nn_ops import tanh, sigmoid

@@ -9,7 +9,7 @@ from gpugraph.ops import shape_fns
 from gpugraph.ops.registry import NO_GRADIENT, OpDef, register_op
 
 __all__ = ["square", "sqrt", "rsqrt", "exp", "log", "log1p", "abs", "sign", "negative", "reciprocal", "floor",
-           "ceil", "round", "neg"]
+           "ceil", "round", "neg", "sin", "cos"]
 
 
 def _unary_sample(lo: float = -2.0, hi: float = 2.0):
@@ -112,3 +112,15 @@ def ones_like_float(x: Tensor) -> Tensor:
 
 
 neg = negative
+
+
+SIN = _unary("Sin", lambda xp, x: xp.sin(x), lambda op, dy: [dy * cos(op.inputs[0])], cuda="out0 = sin(in0)")
+COS = _unary("Cos", lambda xp, x: xp.cos(x), lambda op, dy: [-dy * sin(op.inputs[0])], cuda="out0 = cos(in0)")
+
+
+def sin(x: Any, name: str | None = None) -> Tensor:
+    return SIN(x, name=name)
+
+
+def cos(x: Any, name: str | None = None) -> Tensor:
+    return COS(x, name=name)
