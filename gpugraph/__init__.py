@@ -38,6 +38,8 @@ from gpugraph.variable_scope import *  # noqa: F401,F403
 from gpugraph.runtime.session import InteractiveSession, Session, get_default_session
 from gpugraph import initializers, random, train
 from gpugraph import nn
+from gpugraph import summary
+from gpugraph.config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions
 
 newaxis = None
 AUTO_REUSE = AUTO_REUSE  # noqa: F405,PLW0127 - re-exported from variable_scope

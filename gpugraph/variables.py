@@ -61,6 +61,20 @@ class Variable:
         self._graph = graph
         graph.add_to_collections(collections, self)
 
+    @classmethod
+    def _from_graph_elements(cls, variable: Tensor, initializer: Operation, snapshot: Tensor,
+                             initial_value: Tensor, trainable: bool) -> Variable:
+        """A Variable over ops that already exist (a graph rebuilt from a meta graph); adds no ops
+        and joins no collection."""
+        self = cls.__new__(cls)
+        self._variable = variable
+        self._initializer_op = initializer
+        self._snapshot = snapshot
+        self._initial_value = initial_value
+        self._trainable = bool(trainable)
+        self._graph = variable.graph
+        return self
+
     # --- graph identity ---
     def _ref(self) -> Tensor:
         return self._variable

@@ -73,7 +73,8 @@ def _bind_random(op: Operation, ctx: Any) -> Any:
 
 
 def _random_op(name: str) -> OpDef:
-    return register_op(OpDef(name, infer=_random_infer, bind=_bind_random, stateful=True, grad=NO_GRADIENT))
+    return register_op(OpDef(name, infer=_random_infer, bind=_bind_random, stateful=True, grad=NO_GRADIENT,
+                              gpu=False))
 
 
 RANDOM_UNIFORM = _random_op("RandomUniform")
@@ -106,6 +107,7 @@ def _bind_uniform_int(op: Operation, ctx: Any) -> Any:
 
 RANDOM_UNIFORM_INT = register_op(OpDef(
     "RandomUniformInt", infer=_uniform_int_infer, bind=_bind_uniform_int, stateful=True, grad=NO_GRADIENT,
+    gpu=False,
     input_names=("minval", "maxval"),
 ))
 

@@ -40,6 +40,8 @@ class OpDef:
     stateful: never folded or deduplicated.
     role: what the plan compiler must know of a stateful op: "feed" (must be fed), "variable"
         (reads a session cell: checked for initialization), "initializer" (may set a cell).
+    gpu: has a GPU lowering (impl is backend-neutral, or bind works with cupy); False keeps the
+        op on the host, as ops drawing from NumPy Generators or building host-only values.
     sample(rng) -> list[Sample]: inputs for the conformance test.
     """
 
@@ -57,6 +59,7 @@ class OpDef:
     sample: Callable[..., list[Sample]] | None = None
     default_name: str | None = None
     role: str = ""
+    gpu: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __call__(self, *inputs: Any, name: str | None = None, **attrs: Any) -> Any:

@@ -116,7 +116,7 @@ def _bind_is_initialized(op: Operation, ctx: Any) -> Any:
 
 IS_VARIABLE_INITIALIZED = register_op(OpDef(
     "IsVariableInitialized", infer=lambda ref: ((), dtypes.bool_), bind=_bind_is_initialized,
-    ref_input=True, stateful=True, grad=NO_GRADIENT, input_names=("ref",),
+    ref_input=True, stateful=True, grad=NO_GRADIENT, input_names=("ref",), gpu=False,
 ))
 
 
@@ -130,7 +130,7 @@ def _bind_report(op: Operation, ctx: Any) -> Any:
 
 REPORT_UNINITIALIZED = register_op(OpDef(
     "ReportUninitializedVariables", infer=lambda *, var_ops: ((None,), dtypes.string),
-    bind=_bind_report, stateful=True, grad=NO_GRADIENT,
+    bind=_bind_report, stateful=True, grad=NO_GRADIENT, gpu=False,
 ))
 
 

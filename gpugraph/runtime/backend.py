@@ -1,22 +1,42 @@
-"""Array backends: one object per device kind. NumPy always exists."""
+"""Array backends: one object per device kind. NumPy always exists; CuPy where a CUDA device answers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import contextlib
+import logging
+import threading
+from typing import TYPE_CHECKING, Any, ContextManager
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from gpugraph.runtime.memory import MemoryConfig
 
-@dataclass(frozen=True)
+logger = logging.getLogger("gpugraph")
+
+CPU_DEVICE = "/device:CPU:0"
+
+
 class Backend:
-    """What the plan compiler needs of a device kind: its array module and host transfers."""
+    """What the plan compiler needs of a device: its array module, host transfers and memory facts.
 
-    name: str
-    xp: Any
+    The base class is the NumPy (host) backend: transfers are no-ops because host and device are one.
+    """
 
-    def to_device(self, array: np.ndarray) -> Any:
-        return self.xp.asarray(array)
+    __slots__ = ("name", "xp", "device")
+
+    def __init__(self, name: str, xp: Any, device: str = CPU_DEVICE):
+        self.name = name
+        self.xp = xp
+        self.device = device
+
+    @property
+    def is_host(self) -> bool:
+        """True when arrays of this backend are NumPy arrays in host memory (no transfer needed)."""
+        return self.device.startswith("/device:CPU:")
+
+    def to_device(self, host_array: Any) -> Any:
+        return self.xp.asarray(host_array)
 
     def to_host(self, array: Any) -> np.ndarray:
         return np.asarray(array)
@@ -24,9 +44,83 @@ class Backend:
     def synchronize(self) -> None:
         """NumPy work is synchronous; a CUDA backend waits on its stream here."""
 
+    def activate(self) -> ContextManager[Any]:
+        """Context in which this backend's kernels run (CUDA: its device and stream)."""
+        return contextlib.nullcontext()
+
+    def memory_stats(self) -> dict[str, int | None]:
+        """``used``: bytes held by live arrays; ``limit``: allocation cap (None: none); ``total``: device memory."""
+        return {"used": 0, "limit": None, "total": None}
+
+    def is_out_of_memory(self, exc: BaseException) -> bool:
+        return isinstance(exc, MemoryError)
+
+    def release_memory(self) -> None:
+        """Give cached device memory back (Session.close); nothing to do on the host."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} on {self.device}>"
+
 
 NUMPY = Backend("numpy", np)
 
 
+def check_device_dtype(dtype: np.dtype, device: str) -> None:
+    """CUDA arrays hold numbers and booleans only: strings and objects stay on the host."""
+    if dtype.kind in "OUSVMm":
+        raise TypeError(f"arrays of dtype {dtype} cannot be placed on {device}")
+
+
 def default_backend() -> Backend:
+    return NUMPY
+
+
+def cupy_available() -> tuple[bool, str]:
+    """``(True, "")`` when CuPy imports and sees a CUDA device, else ``(False, why)``. Never raises."""
+    try:
+        import cupy
+    except ModuleNotFoundError as e:
+        if e.name in ("cupy", None):
+            return False, "cupy is not installed"
+        return False, f"cupy failed to import: {e}"
+    except Exception as e:  # a broken install: missing CUDA libraries, wrong wheel for the driver...
+        return False, f"cupy failed to import: {type(e).__name__}: {e}"
+    try:
+        count = int(cupy.cuda.runtime.getDeviceCount())
+    except Exception as e:  # no driver, driver too old, CUDA_VISIBLE_DEVICES hides every device
+        return False, f"no CUDA device: {e}"
+    if count <= 0:
+        return False, "no CUDA device: cupy reports 0 devices"
+    return True, ""
+
+
+def gpu_backend(index: int, memory: MemoryConfig | None = None) -> Backend:
+    """The CuPy backend for CUDA device ``index`` with its memory pool configured by ``memory``."""
+    from gpugraph.runtime.cupy_backend import CupyBackend
+    from gpugraph.runtime.memory import MemoryConfig
+
+    return CupyBackend(index, memory if memory is not None else MemoryConfig())
+
+
+_fallback_lock = threading.Lock()
+_fallback_logged = False
+
+
+def note_numpy_fallback(why: str) -> bool:
+    """Log, once per process, that gpugraph runs on NumPy because the GPU backend is off. True if it logged."""
+    global _fallback_logged
+    with _fallback_lock:
+        if _fallback_logged:
+            return False
+        _fallback_logged = True
+    logger.info("gpugraph: GPU backend off (%s); running on NumPy", why)
+    return True
+
+
+def preferred_backend(index: int = 0, memory: MemoryConfig | None = None) -> Backend:
+    """The CuPy backend for device ``index`` when CuPy can run, else NumPy (logging why, once)."""
+    ok, why = cupy_available()
+    if ok:
+        return gpu_backend(index, memory)
+    note_numpy_fallback(why)
     return NUMPY

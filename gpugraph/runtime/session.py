@@ -9,6 +9,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from gpugraph import errors
+from gpugraph.config import check_session_config
 from gpugraph.framework.graph import Graph, get_default_graph
 from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.ops.constant_ops import to_numpy
@@ -42,8 +43,8 @@ class BaseSession:
     def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None):
         if graph is not None and not isinstance(graph, Graph):
             raise TypeError(f"graph must be a tf.Graph, but got {type(graph)}")
+        self._config = check_session_config(config)  # a bad config fails before the session exists
         self._graph = graph if graph is not None else get_default_graph()
-        self._config = config
         self._backend: Backend = default_backend()
         self._closed = False
         self._lock = threading.RLock()

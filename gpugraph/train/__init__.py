@@ -2,12 +2,22 @@
 
 from gpugraph.train.gradient_descent import GradientDescentOptimizer
 from gpugraph.train.optimizer import Optimizer
+from gpugraph.train.checkpoint_state import (
+    CheckpointState, NewCheckpointReader, checkpoint_exists, generate_checkpoint_state_proto, get_checkpoint_mtimes,
+    get_checkpoint_state, latest_checkpoint, list_variables, load_checkpoint, load_variable, remove_checkpoint,
+    update_checkpoint_state,
+)
+from gpugraph.train.saver import Saver, SaverDef, export_meta_graph, import_meta_graph
 from gpugraph.train.training_util import (
     assert_global_step, create_global_step, get_global_step, get_or_create_global_step, global_step,
 )
 
 __all__ = ["GradientDescentOptimizer", "Optimizer", "assert_global_step", "create_global_step",
            "get_global_step", "get_or_create_global_step", "global_step"]
+__all__ += ["CheckpointState", "NewCheckpointReader", "Saver", "SaverDef", "checkpoint_exists", "export_meta_graph",
+            "generate_checkpoint_state_proto", "get_checkpoint_mtimes", "get_checkpoint_state", "import_meta_graph",
+            "latest_checkpoint", "list_variables", "load_checkpoint", "load_variable", "remove_checkpoint",
+            "update_checkpoint_state"]
 
 from gpugraph.train.learning_rate_decay import (  # noqa: E402 - learning-rate schedules
     cosine_decay, exponential_decay, inverse_time_decay, natural_exp_decay, piecewise_constant,
@@ -16,3 +26,11 @@ from gpugraph.train.learning_rate_decay import (  # noqa: E402 - learning-rate s
 
 __all__ += ["cosine_decay", "exponential_decay", "inverse_time_decay", "natural_exp_decay", "piecewise_constant",
             "piecewise_constant_decay", "polynomial_decay"]
+
+from gpugraph.train.adadelta import AdadeltaOptimizer  # noqa: E402 - optimizers with slots
+from gpugraph.train.adagrad import AdagradOptimizer  # noqa: E402
+from gpugraph.train.adam import AdamOptimizer  # noqa: E402
+from gpugraph.train.momentum import MomentumOptimizer  # noqa: E402
+from gpugraph.train.rmsprop import RMSPropOptimizer  # noqa: E402
+
+__all__ += ["AdadeltaOptimizer", "AdagradOptimizer", "AdamOptimizer", "MomentumOptimizer", "RMSPropOptimizer"]

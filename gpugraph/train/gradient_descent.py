@@ -7,7 +7,7 @@ from typing import Any
 from gpugraph.framework.tensor import Tensor
 from gpugraph.ops.constant_ops import convert_to_tensor
 from gpugraph.ops.math_ops import cast
-from gpugraph.ops.training_ops import APPLY_GRADIENT_DESCENT
+from gpugraph.ops.training_ops import apply_gradient_descent
 from gpugraph.train.optimizer import Optimizer
 from gpugraph.variables import Variable
 
@@ -19,9 +19,10 @@ class GradientDescentOptimizer(Optimizer):
         self._learning_rate_tensor: Tensor | None = None
 
     def _prepare(self) -> None:
-        self._learning_rate_tensor = convert_to_tensor(self._learning_rate, name="learning_rate")
+        lr = self._call_if_callable(self._learning_rate)
+        self._learning_rate_tensor = convert_to_tensor(lr, name="learning_rate")
 
     def _apply_dense(self, grad: Tensor, var: Variable) -> Any:
         assert self._learning_rate_tensor is not None
         lr = cast(self._learning_rate_tensor, var.dtype.base_dtype)
-        return APPLY_GRADIENT_DESCENT(var, lr, grad, name="ApplyGradientDescent").op
+        return apply_gradient_descent(var, lr, grad, use_locking=self._use_locking).op

@@ -42,6 +42,17 @@ SAMPLELESS: dict[str, str] = {
     "TruncatedNormal": "draws from the session's per-op random stream",
     "NoOp": "no inputs, no outputs: only orders its control dependencies",
     "ApplyGradientDescent": "updates a variable in place (ref input)",
+    "ApplyMomentum": "updates a variable and its slot in place (ref inputs)",
+    "ApplyAdam": "updates a variable and its slots in place (ref inputs)",
+    "ApplyRMSProp": "updates a variable and its slots in place (ref inputs)",
+    "ApplyCenteredRMSProp": "updates a variable and its slots in place (ref inputs)",
+    "ApplyAdagrad": "updates a variable and its slot in place (ref inputs)",
+    "ApplyAdadelta": "updates a variable and its slots in place (ref inputs)",
+    "ScalarSummary": "serializes host values into a Summary protobuf (bytes); checked in tests/summary",
+    "HistogramSummary": "serializes host values into a Summary protobuf (bytes); checked in tests/summary",
+    "ImageSummary": "serializes host values into a Summary protobuf (bytes); checked in tests/summary",
+    "TensorSummaryV2": "serializes host values into a Summary protobuf (bytes); checked in tests/summary",
+    "MergeSummary": "serializes host values into a Summary protobuf (bytes); checked in tests/summary",
 }
 
 ALL_OPS = sorted(REGISTRY.values(), key=lambda o: o.name)

@@ -185,3 +185,34 @@ def test_slot_api_of_plain_gradient_descent_is_empty():
     assert opt.get_slot_names() == []
     assert opt.get_slot(v, "momentum") is None
     assert opt.variables() == []
+
+
+def test_apply_gradients_checks_its_pairs():
+    w = tf.Variable(1.0, name="w")
+    opt = tf.train.GradientDescentOptimizer(0.5)
+    with pytest.raises(TypeError, match="convertible to a Tensor"):
+        opt.apply_gradients([(object(), w)])
+    with pytest.raises(ValueError, match="No gradients provided"):
+        opt.apply_gradients([(None, w)])
+    step = opt.apply_gradients([(2.0, w)])  # a Python number is a constant gradient
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        sess.run(step)
+        assert sess.run(w) == 0.0
+
+
+def test_base_optimizer_needs_an_update_rule():
+    w = tf.Variable(1.0, name="w")
+    with pytest.raises(NotImplementedError):
+        tf.train.Optimizer(False, "Plain").minimize(w * w)
+    with pytest.raises(ValueError, match="gate_gradients"):
+        tf.train.GradientDescentOptimizer(0.1).compute_gradients(w * w, gate_gradients=7)
+
+
+def test_grad_loss_scales_the_gradients():
+    w = tf.Variable(3.0, name="w")
+    gv = tf.train.GradientDescentOptimizer(0.1).compute_gradients(w * w, grad_loss=tf.constant(0.5))
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        assert sess.run(gv[0][0]) == 3.0
+

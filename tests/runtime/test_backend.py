@@ -1,0 +1,457 @@
+"""Backends: NumPy, cupy_available, the one-line fallback log, and CupyBackend against a fake cupy.
+
+The fake cupy keeps CuPy's contracts that matter here: arrays wrap NumPy arrays; ``ndarray.set(a,
+stream=s)`` only queues the copy on ``s`` (it reads the host buffer when the stream runs, and fails if
+that buffer is gone by then); ``get(stream=s)`` runs ``s`` first; the memory pool and streams act on the
+current device / stream; allocations over the pool limit raise ``cupy.cuda.memory.OutOfMemoryError``.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import sys
+import types
+import weakref
+
+import numpy as np
+import pytest
+
+from gpugraph.runtime import backend as backend_mod
+from gpugraph.runtime.backend import NUMPY, Backend, cupy_available, default_backend, preferred_backend
+from gpugraph.runtime.memory import MemoryConfig
+
+
+class FakeCuda:
+    """State behind one fake cupy module."""
+
+    def __init__(self, n_devices: int = 2, total_memory: int = 1 << 20):
+        self.n_devices = n_devices
+        self.total_memory = total_memory
+        self.device_stack = [0]
+        self.stream_stack: list = [None]
+        self.pinned: list[weakref.ref] = []
+        self.pool_calls: list[tuple] = []
+
+
+class FakeOutOfMemoryError(MemoryError):
+    pass
+
+
+class FakeCudaRuntimeError(RuntimeError):
+    def __init__(self, status: int):
+        super().__init__(f"cudaError {status}")
+        self.status = status
+
+
+class FakePinned(bytearray):
+    """Pinned host memory: a buffer (rounded up, as CuPy's pinned pool does)."""
+
+
+def make_fake_cupy(state: FakeCuda) -> types.ModuleType:
+    cupy = types.ModuleType("cupy")
+    cupy.__version__ = "13.9.9"
+
+    class Device:
+        def __init__(self, id=0):
+            self.id = id
+            self.compute_capability = "90"
+
+        def __enter__(self):
+            if not 0 <= self.id < state.n_devices:
+                raise FakeCudaRuntimeError(101)  # cudaErrorInvalidDevice
+            state.device_stack.append(self.id)
+            return self
+
+        def __exit__(self, *exc):
+            state.device_stack.pop()
+
+    class Stream:
+        def __init__(self, non_blocking=False):
+            self.device_id = state.device_stack[-1]
+            self.queue: list = []
+            self.syncs = 0
+
+        def __enter__(self):
+            state.stream_stack.append(self)
+            return self
+
+        def __exit__(self, *exc):
+            state.stream_stack.pop()
+
+        def synchronize(self):
+            for job in self.queue:
+                job()
+            self.queue.clear()
+            self.syncs += 1
+
+    class Pool:
+        def __init__(self):
+            self.used = {}
+            self.limit = {}
+
+        def _note(self, *call):
+            state.pool_calls.append((call[0], state.device_stack[-1], state.stream_stack[-1]) + call[1:])
+
+        def set_limit(self, size=None, fraction=None):
+            self._note("set_limit", size, fraction)
+            self.limit[state.device_stack[-1]] = int(fraction * state.total_memory) if fraction else int(size or 0)
+
+        def get_limit(self):
+            return self.limit.get(state.device_stack[-1], 0)
+
+        def used_bytes(self):
+            return self.used.get(state.device_stack[-1], 0)
+
+        def total_bytes(self):
+            return self.used_bytes()
+
+        def malloc(self, nbytes):
+            self._note("malloc", nbytes)
+            self.take(nbytes)
+            return object()
+
+        def take(self, nbytes):
+            dev = state.device_stack[-1]
+            limit, used = self.get_limit(), self.used_bytes()
+            if limit and used + nbytes > limit:
+                raise FakeOutOfMemoryError(f"Out of memory allocating {nbytes} bytes")
+            self.used[dev] = used + nbytes
+
+        def free_all_blocks(self, stream=None):
+            self._note("free_all_blocks")
+
+    pool = Pool()
+
+    class ndarray:
+        def __init__(self, data: np.ndarray):
+            self._data = data
+            self.device = Device(state.device_stack[-1])
+
+        shape = property(lambda self: self._data.shape)
+        dtype = property(lambda self: self._data.dtype)
+        nbytes = property(lambda self: self._data.nbytes)
+
+        def set(self, arr, stream=None):
+            assert isinstance(arr, np.ndarray) and arr.shape == self.shape and arr.dtype == self.dtype
+            assert stream is not None, "the backend copies on its own stream"
+            src = weakref.ref(arr)
+
+            def copy():
+                buf = src()
+                if buf is None:
+                    raise AssertionError("host buffer freed before the asynchronous copy ran")
+                np.copyto(self._data, buf)
+            stream.queue.append(copy)
+
+        def get(self, stream=None):
+            stream = stream or state.stream_stack[-1]
+            if stream is not None:  # None: the legacy default stream, which this fake never queues on
+                stream.synchronize()
+            return self._data.copy()
+
+    def empty(shape, dtype=float):
+        data = np.full(shape, 0x7F, dtype=np.uint8).view(dtype) if np.dtype(dtype).itemsize == 1 else \
+            np.full(shape, np.nan if np.dtype(dtype).kind == "f" else 7, dtype=dtype)
+        pool.take(data.nbytes)
+        return ndarray(data)
+
+    def array(obj, copy=True):
+        data = obj._data.copy() if isinstance(obj, ndarray) else np.array(obj)
+        pool.take(data.nbytes)
+        return ndarray(data)
+
+    def alloc_pinned_memory(nbytes):
+        buf = FakePinned(-(-nbytes // 1024) * 1024)
+        state.pinned.append(weakref.ref(buf))
+        return buf
+
+    runtime = types.SimpleNamespace(
+        getDeviceCount=lambda: state.n_devices,
+        memGetInfo=lambda: (state.total_memory // 2, state.total_memory),
+        CUDARuntimeError=FakeCudaRuntimeError,
+        errorMemoryAllocation=2,
+    )
+    cupy.cuda = types.SimpleNamespace(
+        Device=Device, Stream=Stream, runtime=runtime, alloc_pinned_memory=alloc_pinned_memory,
+        memory=types.SimpleNamespace(OutOfMemoryError=FakeOutOfMemoryError),
+    )
+    cupy.ndarray = ndarray
+    cupy.empty = empty
+    cupy.array = array
+    cupy.get_default_memory_pool = lambda: pool
+    cupy.get_default_pinned_memory_pool = lambda: types.SimpleNamespace(free_all_blocks=lambda: None)
+    cupy._pool = pool
+    return cupy
+
+
+@pytest.fixture
+def fake():
+    state = FakeCuda()
+    return state, make_fake_cupy(state)
+
+
+@pytest.fixture
+def cupy_backend(fake, monkeypatch):
+    from gpugraph.runtime.cupy_backend import CupyBackend
+
+    state, cupy = fake
+    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    return state, cupy, CupyBackend(1, MemoryConfig())
+
+
+# --- NumPy backend ---
+
+def test_numpy_backend_is_the_default_and_host():
+    assert default_backend() is NUMPY
+    assert (NUMPY.name, NUMPY.xp, NUMPY.device, NUMPY.is_host) == ("numpy", np, "/device:CPU:0", True)
+    a = np.arange(3)
+    assert NUMPY.to_device(a) is a and NUMPY.to_host(a) is a
+    NUMPY.synchronize()
+    NUMPY.release_memory()
+    with NUMPY.activate():
+        pass
+    assert NUMPY.memory_stats() == {"used": 0, "limit": None, "total": None}
+    assert "numpy" in repr(NUMPY)
+
+
+# --- cupy_available / preferred_backend ---
+
+def test_cupy_missing(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", None)  # makes `import cupy` fail as if not installed
+    assert cupy_available() == (False, "cupy is not installed")
+
+
+def test_cupy_without_device(fake, monkeypatch):
+    state, cupy = fake
+
+    def no_driver():
+        raise FakeCudaRuntimeError(35)
+    cupy.cuda.runtime.getDeviceCount = no_driver
+    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    ok, why = cupy_available()
+    assert not ok and why == "no CUDA device: cudaError 35"
+
+
+def test_cupy_with_zero_devices(fake, monkeypatch):
+    state, cupy = fake
+    state.n_devices = 0
+    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    assert cupy_available() == (False, "no CUDA device: cupy reports 0 devices")
+
+
+def test_cupy_broken_import_never_raises(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def broken(name, *args, **kwargs):
+        if name == "cupy":
+            raise ImportError("libcudart.so.12: cannot open shared object file")
+        return real_import(name, *args, **kwargs)
+    monkeypatch.delitem(sys.modules, "cupy", raising=False)
+    monkeypatch.setattr(builtins, "__import__", broken)
+    ok, why = cupy_available()
+    assert not ok and why.startswith("cupy failed to import") and "libcudart" in why
+
+
+def test_cupy_with_device(fake, monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", fake[1])
+    assert cupy_available() == (True, "")
+
+
+def test_fallback_logs_one_line_once(monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    monkeypatch.setattr(backend_mod, "_fallback_logged", False)
+    with caplog.at_level(logging.INFO, logger="gpugraph"):
+        assert preferred_backend() is NUMPY
+        assert preferred_backend() is NUMPY
+    records = [r for r in caplog.records if r.name == "gpugraph"]
+    assert len(records) == 1 and records[0].levelno == logging.INFO
+    assert "cupy is not installed" in records[0].getMessage() and "NumPy" in records[0].getMessage()
+
+
+def test_preferred_backend_picks_cupy_when_available(fake, monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", fake[1])
+    b = preferred_backend(0, MemoryConfig(fraction=0.5))
+    assert b.name == "cupy" and b.device == "/device:GPU:0" and isinstance(b, Backend)
+    assert fake[1]._pool.limit[0] == fake[0].total_memory // 2
+
+
+# --- CupyBackend against the fake ---
+
+def test_cupy_backend_identity(cupy_backend):
+    state, cupy, b = cupy_backend
+    assert (b.name, b.xp, b.device, b.index, b.is_host) == ("cupy", cupy, "/device:GPU:1", 1, False)
+    assert b.stream.device_id == 1  # the stream belongs to the backend's device
+
+
+def test_cupy_backend_rejects_missing_device(fake, monkeypatch):
+    from gpugraph.runtime.cupy_backend import CupyBackend
+
+    monkeypatch.setitem(sys.modules, "cupy", fake[1])
+    with pytest.raises(ValueError, match="no GPU 5"):
+        CupyBackend(5)
+
+
+def test_to_device_stages_through_pinned_memory_asynchronously(cupy_backend):
+    state, cupy, b = cupy_backend
+    host = np.arange(12, dtype=np.float32).reshape(3, 4)
+    dev = b.to_device(host)
+    assert isinstance(dev, cupy.ndarray) and dev.shape == (3, 4) and dev.dtype == np.float32
+    assert len(state.pinned) == 1 and len(b.stream.queue) == 1  # queued on the backend's own stream
+    host[:] = -1  # the caller may reuse its buffer at once: the copy reads the pinned staging buffer
+    gc.collect()
+    b.synchronize()  # fails inside the fake if the staging buffer was dropped before the copy ran
+    np.testing.assert_array_equal(dev._data, np.arange(12, dtype=np.float32).reshape(3, 4))
+    gc.collect()
+    assert state.pinned[0]() is None  # released once the stream is done
+
+
+def test_to_host_copies_once_and_waits(cupy_backend):
+    state, cupy, b = cupy_backend
+    host = np.linspace(0, 1, 7)
+    dev = b.to_device(host)
+    out = b.to_host(dev)  # get() on the backend's stream runs the queued upload first
+    assert type(out) is np.ndarray
+    np.testing.assert_array_equal(out, host)
+    assert b.stream.queue == [] and b._pending == []
+    assert b.to_host(host) is host  # already on the host
+
+
+def test_transfers_of_scalars_empty_bool_and_non_contiguous(cupy_backend):
+    state, cupy, b = cupy_backend
+    cases = [np.float64(3.5), np.zeros((0, 4), np.float32), np.array([True, False]),
+             np.arange(20, dtype=np.int64).reshape(4, 5)[:, ::2], np.arange(4, dtype=">i4")]
+    for host in cases:
+        out = b.to_host(b.to_device(host))
+        np.testing.assert_array_equal(out, host)
+        assert out.shape == np.shape(host) and out.dtype.kind == np.asarray(host).dtype.kind
+        assert out.dtype.isnative
+
+
+def test_to_device_keeps_device_arrays_and_copies_from_other_gpus(cupy_backend):
+    state, cupy, b = cupy_backend
+    with cupy.cuda.Device(1):
+        same = cupy.array(np.ones(3))
+    with cupy.cuda.Device(0):
+        other = cupy.array(np.ones(3))
+    assert b.to_device(same) is same
+    moved = b.to_device(other)
+    assert moved is not other and moved.device.id == 1
+    np.testing.assert_array_equal(b.to_host(other), np.ones(3))
+
+
+def test_to_device_rejects_strings(cupy_backend):
+    with pytest.raises(TypeError, match="/device:GPU:1"):
+        cupy_backend[2].to_device(np.array(["text"]))
+
+
+def test_pending_pinned_buffers_are_bounded(cupy_backend, monkeypatch):
+    from gpugraph.runtime import cupy_backend as module
+
+    state, cupy, b = cupy_backend
+    monkeypatch.setattr(module, "MAX_PENDING_BYTES", 100)
+    for _ in range(5):
+        b.to_device(np.zeros(10, np.float64))  # 80 bytes each: every new one waits for the last
+        assert len(b._pending) == 1
+    assert b.stream.syncs == 4
+
+
+def test_memory_config_is_applied_on_the_backends_device_and_stream(fake, monkeypatch):
+    from gpugraph.runtime.cupy_backend import CupyBackend
+
+    state, cupy = fake
+    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    b = CupyBackend(1, MemoryConfig(allow_growth=False, fraction=0.25))
+    limit = state.total_memory // 4
+    assert state.pool_calls == [("set_limit", 1, b.stream, None, 0.25), ("malloc", 1, b.stream, limit)]
+    stats = b.memory_stats()
+    assert stats == {"used": limit, "limit": limit, "total": state.total_memory, "reserved": limit}
+
+
+def test_memory_stats_and_out_of_memory(fake, monkeypatch):
+    from gpugraph.runtime.cupy_backend import CupyBackend
+
+    state, cupy = fake
+    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    b = CupyBackend(0, MemoryConfig(fraction=0.5))
+    assert b.memory_stats() == {"used": 0, "limit": state.total_memory // 2, "total": state.total_memory,
+                                "reserved": 0}
+    b.to_device(np.zeros(1000, np.float32))
+    assert b.memory_stats()["used"] == 4000
+    with pytest.raises(MemoryError) as info:
+        b.to_device(np.zeros(state.total_memory, np.uint8))
+    assert b.is_out_of_memory(info.value)
+    assert b.is_out_of_memory(FakeCudaRuntimeError(2))
+    assert not b.is_out_of_memory(FakeCudaRuntimeError(700))
+    assert not b.is_out_of_memory(ValueError("shape"))
+
+
+def test_release_memory_waits_then_frees_the_pool_on_its_device(cupy_backend):
+    state, cupy, b = cupy_backend
+    b.to_device(np.ones(3))
+    b.release_memory()
+    assert b.stream.queue == [] and b._pending == []
+    assert state.pool_calls[-1] == ("free_all_blocks", 1, None)
+
+
+def test_activate_makes_device_and_stream_current(cupy_backend):
+    state, cupy, b = cupy_backend
+    with b.activate():
+        assert state.device_stack[-1] == 1 and state.stream_stack[-1] is b.stream
+    assert state.device_stack == [0] and state.stream_stack == [None]
+
+
+def test_cupy_backend_module_imports_without_cupy(monkeypatch):
+    import importlib
+
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    module = importlib.reload(importlib.import_module("gpugraph.runtime.cupy_backend"))
+    assert module.CupyBackend.__name__ == "CupyBackend"
+
+
+# --- the real thing (skipped without a CUDA device) ---
+
+@pytest.mark.gpu
+def test_real_cupy_backend_round_trip_stats_and_oom():
+    import cupy
+
+    from gpugraph.runtime.backend import gpu_backend
+
+    b = gpu_backend(0, MemoryConfig())
+    host = np.random.default_rng(0).standard_normal((256, 128)).astype(np.float32)
+    dev = b.to_device(host)
+    assert isinstance(dev, cupy.ndarray) and dev.device.id == 0
+    with b.activate():
+        doubled = dev * 2
+    np.testing.assert_array_equal(b.to_host(doubled), host * 2)
+    stats = b.memory_stats()
+    assert stats["used"] >= host.nbytes and stats["total"] > 0
+    with pytest.raises(Exception) as info:
+        with b.activate():
+            cupy.empty(1 << 50, dtype=np.uint8)  # a petabyte
+    assert b.is_out_of_memory(info.value)
+    b.release_memory()
+
+
+@pytest.mark.gpu
+def test_real_cupy_memory_fraction_caps_the_pool():
+    import cupy
+
+    from gpugraph.runtime.backend import gpu_backend
+
+    pool = cupy.get_default_memory_pool()
+    try:
+        b = gpu_backend(0, MemoryConfig(allow_growth=False, fraction=0.05))
+        stats = b.memory_stats()
+        assert stats["limit"] == pytest.approx(0.05 * stats["total"], rel=0.01)
+        assert stats["reserved"] >= 0.9 * stats["limit"]  # reserved up front
+        with pytest.raises(Exception) as info:
+            with b.activate():
+                cupy.empty(int(0.06 * stats["total"]), dtype=np.uint8)
+        assert b.is_out_of_memory(info.value)
+        b.release_memory()
+    finally:
+        with cupy.cuda.Device(0):
+            pool.set_limit(size=0)
