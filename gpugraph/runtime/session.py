@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from typing import Any, Iterator
 
@@ -16,6 +17,8 @@ from gpugraph.ops.constant_ops import to_numpy
 from gpugraph.runtime import fetches as fetch_lib
 from gpugraph.runtime.backend import Backend, default_backend
 from gpugraph.runtime.plan import ExecutionPlan, compile_plan, failing_step
+
+logger = logging.getLogger("gpugraph")
 
 
 class VariableCell:
@@ -43,7 +46,7 @@ class BaseSession:
     def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None):
         if graph is not None and not isinstance(graph, Graph):
             raise TypeError(f"graph must be a tf.Graph, but got {type(graph)}")
-        self._config = check_session_config(config)  # a bad config fails before the session exists
+        self._config = check_session_config(_with_default_config(config))  # fails before the session exists
         self._graph = graph if graph is not None else get_default_graph()
         self._backend: Backend = default_backend()
         self._closed = False
@@ -246,6 +249,30 @@ def _checked_feed(spec: Any, value: Any) -> Any:
 
 
 _local = threading.local()
+_default_config: list[Any] = [None]
+_default_config_note = threading.Event()
+
+
+def set_default_config(config: Any) -> None:
+    """Settings for every Session made without ``config=`` (``gpugraph run --config``); None clears."""
+    _default_config[0] = check_session_config(config) if config is not None else None
+    _default_config_note.clear()
+
+
+def get_default_config() -> Any:
+    return _default_config[0]
+
+
+def _with_default_config(config: Any) -> Any:
+    default = _default_config[0]
+    if default is None:
+        return config
+    if config is None:
+        return default
+    if not _default_config_note.is_set():
+        _default_config_note.set()
+        logger.info("gpugraph: a Session was given config=...; it is used instead of the default config")
+    return config
 
 
 def _session_stack() -> list[BaseSession]:

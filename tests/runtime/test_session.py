@@ -461,3 +461,19 @@ def test_make_callable_and_feeding_a_variable():
             f()
         assert sess.run(y, {x: 2.0, v: 10.0}) == 20.0  # a variable can be fed
         assert sess.run(v) == 1.0
+
+
+def test_default_config_applies_to_sessions_without_config_and_explicit_config_wins() -> None:
+    from gpugraph.runtime.session import set_default_config
+
+    default = tf.ConfigProto(allow_soft_placement=False)
+    explicit = tf.ConfigProto(log_device_placement=False)
+    set_default_config(default)
+    try:
+        with tf.Graph().as_default():
+            assert tf.Session()._config.allow_soft_placement is False
+            assert tf.Session(config=explicit)._config is explicit
+    finally:
+        set_default_config(None)
+    with tf.Graph().as_default():
+        assert tf.Session()._config is None
