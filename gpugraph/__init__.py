@@ -72,6 +72,15 @@ def colocate_with(op: _Any, ignore_existing: bool = False):
     return get_default_graph().colocate_with(op, ignore_existing)
 
 
+def explain_placement(fetches: _Any, feed_dict: _Any = None, session: _Any = None) -> list:
+    """Where each node of ``session.run(fetches, feed_dict)`` would run, and why, without running it:
+    a list of (node, op_type, device, reason) records."""
+    sess = session if session is not None else get_default_session()
+    if sess is None:
+        raise ValueError("explain_placement needs a session: pass session=... or use it inside `with sess:`")
+    return sess.explain_placement(fetches, feed_dict)
+
+
 def add_to_collection(name: str, value: _Any) -> None:
     get_default_graph().add_to_collection(name, value)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import heapq
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence
 
 import numpy as np
 
@@ -17,11 +17,16 @@ from gpugraph import errors
 from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.runtime.backend import Backend
 
+if TYPE_CHECKING:
+    from gpugraph.runtime.placer import Placement
+
 
 class RunContext(Protocol):
     """Session state a plan binds to: variable cells and random streams."""
 
     backend: Backend
+
+    def backend_of(self, device: str) -> Backend: ...
 
     def cell(self, var_op: Operation) -> Any: ...
 
@@ -53,6 +58,7 @@ class ExecutionPlan:
     copy_on_fetch: tuple[bool, ...]  # the value may alias session or plan storage
     precheck: tuple[tuple[Operation, Any], ...]  # variables read, and not assigned, by this plan
     runner: Callable[[list[Any]], None]
+    placements: Mapping[Operation, Placement] | None = None  # None: every op on the host
 
 
 def needed_ops(fetches: Sequence[Tensor | Operation], fed: set[Tensor]) -> list[Operation]:
@@ -125,65 +131,211 @@ def _foldable(op: Operation, slots: dict[Tensor, int], folded: set[int]) -> bool
             and not op.control_inputs and all(slots[t] in folded for t in op.inputs))
 
 
-def compile_plan(fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor],
-                 ctx: RunContext) -> ExecutionPlan:
+class DeviceContext:
+    """What an op's lowering sees: the backend of its device, and the session's cells and streams."""
+
+    __slots__ = ("backend", "_session")
+
+    def __init__(self, session: RunContext, backend: Backend):
+        self.backend = backend
+        self._session = session
+
+    def cell(self, var_op: Operation) -> Any:
+        return self._session.cell(var_op)
+
+    def rng(self, op: Operation) -> np.random.Generator:
+        return self._session.rng(op)
+
+
+def compile_plan(fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor], ctx: RunContext,
+                 placements: Mapping[Operation, Placement] | None = None,
+                 order: Sequence[Operation] | None = None) -> ExecutionPlan:
+    """The plan for ``fetches`` given ``feeds``; ``placements`` (from the placer) put ops on devices."""
     fed = set(feeds)
-    order = schedule(needed_ops(fetches, fed), fed)
-    slots: dict[Tensor, int] = {}
-    for t in feeds:
-        slots[t] = len(slots)
-    n_slots = len(slots)
-    outputs: dict[Operation, tuple[int, ...]] = {}
-    for op in order:
-        # a fed output of a multi-output op gets a scratch slot: the step must not overwrite the feed
+    if order is None:
+        order = schedule(needed_ops(fetches, fed), fed)
+    return _PlanBuilder(fetches, feeds, fed, ctx, placements).build(order)
+
+
+class _PlanBuilder:
+    """Slots, folded constants, steps and cross-device copies, in one walk over the schedule."""
+
+    def __init__(self, fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor], fed: set[Tensor],
+                 ctx: RunContext, placements: Mapping[Operation, Placement] | None):
+        self.fetches, self.feeds, self.fed, self.ctx = fetches, feeds, fed, ctx
+        self.placements = placements
+        self.host = ctx.backend
+        self.contexts: dict[str, Any] = {self.host.device: ctx}
+        self.slots: dict[Tensor, int] = {t: i for i, t in enumerate(feeds)}
+        self.n_slots = len(feeds)
+        self.slot_device: dict[int, str] = {i: self.host.device for i in range(len(feeds))}
+        self.template: dict[int, Any] = {}
+        self.folded: set[int] = set()
+        self.persistent: set[int] = set(range(len(feeds)))
+        self.copies: dict[tuple[int, str], int] = {}
+        self.steps: list[Step] = []
+
+    def new_slot(self, device: str) -> int:
+        slot = self.n_slots
+        self.n_slots += 1
+        self.slot_device[slot] = device
+        return slot
+
+    def device_of(self, op: Operation) -> str:
+        return self.placements[op].device.name if self.placements else self.host.device
+
+    def context(self, device: str) -> Any:
+        if device not in self.contexts:
+            self.contexts[device] = DeviceContext(self.ctx, self.ctx.backend_of(device))
+        return self.contexts[device]
+
+    def on_device(self, slot: int, device: str, op: Operation) -> int:
+        """``slot`` as seen on ``device``: itself, or a copy made once (at plan time for constants)."""
+        src = self.slot_device[slot]
+        if src == device:
+            return slot
+        key = (slot, device)
+        if key not in self.copies:
+            copy = self.new_slot(device)
+            fn = _transfer(self.ctx.backend_of(src), self.ctx.backend_of(device))
+            if slot in self.folded:
+                self.template[copy] = fn(self.template[slot])
+                self.folded.add(copy)
+            else:
+                self.steps.append(Step(op, fn, (slot,), (copy,)))
+            self.copies[key] = copy
+        return self.copies[key]
+
+    def build(self, order: Sequence[Operation]) -> ExecutionPlan:
+        assigned: set[Operation] = set()
+        read_vars: dict[Operation, Any] = {}
+        for op in order:
+            if op.opdef.role == "feed" and any(t not in self.fed for t in op.outputs):
+                _missing_feed(op)
+            if op.opdef.role == "initializer":
+                assigned.add(op.inputs[0].op)  # may initialize the variable in this very run
+            if op.opdef.role == "variable":
+                read_vars[op] = self.ctx.cell(op)
+            self.add(op)
+        fetch_slots = tuple(self.fetch_slot(f) for f in self.fetches)
+        template = [self.template.get(i) for i in range(self.n_slots)]
+        releases = _releases(self.steps, fetch_slots, self.n_slots)
+        hooks = self.accounting_hooks(releases, fetch_slots) if self.placements else {}
+        return ExecutionPlan(
+            template=template,
+            steps=tuple(self.steps),
+            feeds=tuple(FeedSpec(self.slots[t], t, t.dtype.base_dtype.np_dtype, t.shape.as_tuple())
+                        for t in self.feeds),
+            fetch_slots=fetch_slots,
+            copy_on_fetch=tuple(s is not None and s in self.persistent for s in fetch_slots),
+            precheck=tuple((op, cell) for op, cell in read_vars.items() if op not in assigned),
+            runner=generate_runner(self.steps, releases, hooks),
+            placements=self.placements,
+        )
+
+    def accounting_hooks(self, releases: Sequence[tuple[int, ...]], fetch_slots: Sequence[int | None]
+                         ) -> dict[int, Callable[[list[Any]], Any]]:
+        """After each step on a device that counts its memory (the simulated GPU), report its working set:
+        the slots on it still to be read, and the variables living there."""
+        hooks: dict[int, Callable[[list[Any]], Any]] = {}
+        released_at = {slot: i for i, dead in enumerate(releases) for slot in dead}
+        born = {slot: -1 for slot in self.template}
+        for i, step in enumerate(self.steps):
+            for slot in step.outputs:
+                born.setdefault(slot, i)
+        var_cells: dict[str, list[Any]] = {}
+        for op, placement in self.placements.items():
+            if op.opdef.role == "variable":
+                var_cells.setdefault(placement.device.name, []).append(self.ctx.cell(op))
+        for i, step in enumerate(self.steps):
+            device = self.device_of(step.op) if step.outputs else None
+            if device is None or device not in self.slot_device.values():
+                continue
+            backend = self.ctx.backend_of(device)
+            account = getattr(backend, "account", None)
+            if account is None:
+                continue
+            live = tuple(slot for slot, b in born.items() if self.slot_device.get(slot) == device and b <= i
+                         and released_at.get(slot, len(self.steps)) > i)
+            cells = tuple(var_cells.get(device, ()))
+            hooks[i] = _accounting_hook(account, live, cells, step.op.name)
+        return hooks
+
+    def add(self, op: Operation) -> None:
         outs = []
         for t in op.outputs:
-            if t not in fed:
-                slots[t] = n_slots
-            outs.append(n_slots)
-            n_slots += 1
-        outputs[op] = tuple(outs)
-    template: list[Any] = [None] * n_slots
-    folded: set[int] = set()
-    persistent: set[int] = {slots[t] for t in feeds}
-    steps: list[Step] = []
-    assigned: set[Operation] = set()
-    read_vars: dict[Operation, Any] = {}
-    for op in order:
-        if op.opdef.role == "feed" and any(t not in fed for t in op.outputs):
-            _missing_feed(op)
-        if op.opdef.role == "initializer":
-            assigned.add(op.inputs[0].op)  # may initialize the variable in this very run
-        if op.opdef.role == "variable":
-            read_vars[op] = ctx.cell(op)
+            # a fed output of a multi-output op gets a scratch slot: the step must not overwrite the feed
+            slot = self.new_slot(self.host.device)
+            if t not in self.fed:
+                self.slots[t] = slot
+            outs.append(slot)
         if not op.outputs and op.opdef.bind is None and op.opdef.impl is None:
-            continue  # NoOp: only orders the ops it depends on
-        outs = outputs[op]
-        ins = tuple(slots[t] for t in op.inputs[op.opdef.ref_input:])
-        fn = _guarded_lower(op, ctx)
-        if _foldable(op, slots, folded):
-            values = _fold(op, fn, [template[i] for i in ins])
+            return  # NoOp: only orders the ops it depends on
+        data_inputs = op.inputs[op.opdef.ref_input:]
+        if _foldable(op, self.slots, self.folded):
+            ins = tuple(self.slots[t] for t in data_inputs)
+            values = _fold(op, _guarded_lower(op, self.ctx), [self.template[i] for i in ins])
             for slot, value in zip(outs, values):
                 if isinstance(value, np.ndarray):
                     value.setflags(write=False)  # shared by every run: an in-place kernel must fail loudly
-                template[slot] = value
-                folded.add(slot)
-                persistent.add(slot)
-            continue
+                self.template[slot] = value
+                self.folded.add(slot)
+                self.persistent.add(slot)
+            return
+        device = self.device_of(op)
+        for slot in outs:
+            self.slot_device[slot] = device
+        ins = tuple(self.on_device(self.slots[t], device, op) for t in data_inputs)
+        fn = _guarded_lower(op, self.context(device))
+        if device not in (self.host.device, "/device:GPU:0"):
+            fn = _on(self.ctx.backend_of(device), fn)  # the run activates GPU:0; others switch per step
         if op.opdef.stateful or op.opdef.ref_input or (
-                op.opdef.aliases and op.inputs and slots.get(op.inputs[0]) in persistent):
-            persistent.update(outs)
-        steps.append(Step(op, fn, ins, outs))
-    fetch_slots = tuple(slots[f] if isinstance(f, Tensor) else None for f in fetches)
-    return ExecutionPlan(
-        template=template,
-        steps=tuple(steps),
-        feeds=tuple(FeedSpec(slots[t], t, t.dtype.base_dtype.np_dtype, t.shape.as_tuple()) for t in feeds),
-        fetch_slots=fetch_slots,
-        copy_on_fetch=tuple(s is not None and s in persistent for s in fetch_slots),
-        precheck=tuple((op, cell) for op, cell in read_vars.items() if op not in assigned),
-        runner=generate_runner(steps),
-    )
+                op.opdef.aliases and ins and ins[0] in self.persistent):
+            self.persistent.update(outs)
+        self.steps.append(Step(op, fn, ins, tuple(outs)))
+
+    def fetch_slot(self, fetch: Tensor | Operation) -> int | None:
+        if not isinstance(fetch, Tensor):
+            return None
+        return self.on_device(self.slots[fetch], self.host.device, fetch.op)
+
+
+def _on(backend: Backend, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def step(*args: Any) -> Any:
+        with backend.activate():
+            return fn(*args)
+    return step
+
+
+def _accounting_hook(account: Callable[..., Any], live: tuple[int, ...], cells: tuple[Any, ...],
+                     what: str) -> Callable[[list[Any]], Any]:
+    def hook(s: list[Any]) -> Any:
+        return account([s[j] for j in live] + [c.value for c in cells if c.value is not None], what)
+    return hook
+
+
+def _transfer(src: Backend, dst: Backend) -> Callable[[Any], Any]:
+    if src.is_host:
+        return dst.to_device
+    if dst.is_host:
+        return src.to_host
+    return lambda array: dst.to_device(src.to_host(array))
+
+
+def _releases(steps: Sequence[Step], fetch_slots: Sequence[int | None], n_slots: int) -> list[tuple[int, ...]]:
+    """For each step, the slots nothing reads after it: dropped there so their memory comes back."""
+    keep = {s for s in fetch_slots if s is not None}
+    last: dict[int, int] = {}
+    for i, step in enumerate(steps):
+        for slot in step.outputs:
+            last.setdefault(slot, i)
+        for slot in step.inputs:
+            last[slot] = i
+    out: list[list[int]] = [[] for _ in steps]
+    for slot, i in last.items():
+        if slot not in keep:
+            out[i].append(slot)
+    return [tuple(sorted(r)) for r in out]
 
 
 def _guarded_lower(op: Operation, ctx: RunContext) -> Callable[..., Any]:
@@ -214,20 +366,30 @@ def _missing_feed(op: Operation) -> None:
         f"and shape {shape}")
 
 
-def generate_runner(steps: Sequence[Step]) -> Callable[[list[Any]], None]:
-    """One straight-line function over the slot list: the cheapest loop Python can run."""
+def generate_runner(steps: Sequence[Step], releases: Sequence[tuple[int, ...]] | None = None,
+                    hooks: Mapping[int, Callable[[list[Any]], Any]] | None = None) -> Callable[[list[Any]], None]:
+    """One straight-line function over the slot list: the cheapest loop Python can run.
+
+    Line i + 2 is step i (failing_step relies on it); dead slots are dropped on the same line.
+    """
     env: dict[str, Any] = {}
     lines = ["def run(s):"]
     for i, step in enumerate(steps):
         env[f"f{i}"] = step.fn
         call = f"f{i}(" + ", ".join(f"s[{j}]" for j in step.inputs) + ")"
         if not step.outputs:
-            lines.append(f"    {call}")
+            line = call
         elif len(step.outputs) == 1:
-            lines.append(f"    s[{step.outputs[0]}] = {call}")
+            line = f"s[{step.outputs[0]}] = {call}"
         else:
-            targets = ", ".join(f"s[{j}]" for j in step.outputs)
-            lines.append(f"    {targets}, = {call}")
+            line = ", ".join(f"s[{j}]" for j in step.outputs) + f", = {call}"
+        dead = releases[i] if releases else ()
+        if dead:
+            line += "; " + " = ".join(f"s[{j}]" for j in dead) + " = None"
+        if hooks and i in hooks:
+            env[f"h{i}"] = hooks[i]
+            line += f"; h{i}(s)"
+        lines.append(f"    {line}")
     if not steps:
         lines.append("    pass")
     code = compile("\n".join(lines), "<gpugraph plan>", "exec")

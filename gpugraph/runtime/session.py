@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
+import sys
 import threading
+from typing import NamedTuple
 from typing import Any, Iterator
 
 import numpy as np
@@ -16,19 +19,28 @@ from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.ops.constant_ops import to_numpy
 from gpugraph.runtime import fetches as fetch_lib
 from gpugraph.runtime.backend import Backend, default_backend
-from gpugraph.runtime.plan import ExecutionPlan, compile_plan, failing_step
+from gpugraph.runtime.device_setup import SessionDevices, session_devices
+from gpugraph.runtime.memory import out_of_memory_message
+from gpugraph.runtime.placer import Placement, place
+from gpugraph.runtime.placer import log_lines as placement_lines
+from gpugraph.runtime.plan import ExecutionPlan, compile_plan, failing_step, needed_ops, schedule
 
 logger = logging.getLogger("gpugraph")
 
 
 class VariableCell:
-    """One variable's value in one session; ``value is None`` until initialized."""
+    """One variable's value in one session; ``value is None`` until initialized.
 
-    __slots__ = ("name", "value")
+    ``device`` is where the value lives once a plan has placed the variable (None: on the host,
+    not placed yet); the placer keeps it there in later plans.
+    """
+
+    __slots__ = ("name", "value", "device")
 
     def __init__(self, name: str):
         self.name = name
         self.value: Any = None
+        self.device: str | None = None
 
 
 class _CompiledRun:
@@ -49,6 +61,8 @@ class BaseSession:
         self._config = check_session_config(_with_default_config(config))  # fails before the session exists
         self._graph = graph if graph is not None else get_default_graph()
         self._backend: Backend = default_backend()
+        self._devices = session_devices(self._config)
+        self._has_gpu = self._devices.has_gpu
         self._closed = False
         self._lock = threading.RLock()
         self._cells: dict[Operation, VariableCell] = {}
@@ -60,7 +74,18 @@ class BaseSession:
     # --- RunContext for plans ---
     @property
     def backend(self) -> Backend:
+        """The host backend (NumPy); ops placed on a GPU use ``backend_of(device)``."""
         return self._backend
+
+    def backend_of(self, device: str) -> Backend:
+        return self._devices.backend_of(device)
+
+    def backend_of_cell(self, cell: VariableCell) -> Backend:
+        return self._devices.backend_of(cell.device) if cell.device else self._backend
+
+    @property
+    def devices(self) -> SessionDevices:
+        return self._devices
 
     def cell(self, var_op: Operation) -> VariableCell:
         with self._lock:
@@ -96,6 +121,8 @@ class BaseSession:
             raise RuntimeError("Attempted to use a closed Session.")
         try:
             key = (fetch_lib.structure_key(fetches), tuple(feed_dict) if feed_dict else ())
+            if self._has_gpu and feed_dict:  # placement weighs tensor sizes: feed shapes matter
+                key += (tuple(np.shape(v) for v in feed_dict.values()),)
             compiled = self._runs.get(key)
         except TypeError:
             key, compiled = None, None  # an unhashable fetch: compile without caching
@@ -121,12 +148,62 @@ class BaseSession:
             rebuild = fetch_lib.flatten(fetches, self._graph, elements)
             feed_keys = tuple(feed_dict) if feed_dict else ()
             feeds = [self._feed_tensor(k) for k in feed_keys]
-            plan = compile_plan(elements, feeds, self)
+            fed = set(feeds)
+            order = schedule(needed_ops(elements, fed), fed)
+            placements = self._place(order, elements, feeds, feed_dict)
+            plan = compile_plan(elements, feeds, self, placements, order)
             self.plan_builds += 1
             compiled = _CompiledRun(plan, rebuild, feed_keys)
             if key is not None:
                 self._runs[key] = compiled
             return compiled
+
+    def _place(self, order: list[Operation], fetches: list[Any], feeds: list[Tensor],
+               feed_dict: Any) -> dict[Operation, Placement] | None:
+        """Devices for ``order``; None when everything runs on the host and nothing asks otherwise."""
+        config = self._config
+        log = bool(getattr(config, "log_device_placement", False))
+        if not (self._devices.has_gpu or log or any(op.device for op in order)):
+            return None  # host only: the plan needs no placement
+        table = self._devices.table
+        pinned = {op: table.get(cell.device) for op, cell in self._cells.items()
+                  if cell.device is not None and cell.value is not None and cell.device in table.names()}
+        feed_shapes = {t: np.shape(feed_dict[k]) for t, k in zip(feeds, feed_dict or ())}
+        placements = place(order, table, allow_soft_placement=bool(getattr(config, "allow_soft_placement", False)),
+                           feed_shapes=feed_shapes, fetches=fetches, pinned=pinned)
+        for op, placement in placements.items():
+            for var_op in _variables_of(op):
+                self._settle(var_op, placement.device.name)
+        if log:
+            for line in placement_lines(placements):
+                print(line, file=sys.stderr)
+        return placements
+
+    def _settle(self, var_op: Operation, device: str) -> None:
+        """Record where ``var_op`` lives; a value that lives elsewhere (restored, say) moves there once."""
+        cell = self.cell(var_op)
+        if cell.device == device:
+            return
+        if cell.value is not None:
+            source = self.backend_of_cell(cell)
+            target = self.backend_of(device)
+            host_value = source.to_host(cell.value) if not source.is_host else cell.value
+            cell.value = target.to_device(host_value) if not target.is_host else host_value
+        cell.device = device
+
+    def explain_placement(self, fetches: Any, feed_dict: Any = None) -> list[PlacementRecord]:
+        """Each node of the run ``fetches`` would make: its device and the reason, without running."""
+        elements: list[Tensor | Operation] = []
+        fetch_lib.flatten(fetches, self._graph, elements)
+        feeds = [self._feed_tensor(k) for k in (feed_dict or ())]
+        fed = set(feeds)
+        order = schedule(needed_ops(elements, fed), fed)
+        table = self._devices.table
+        feed_shapes = {t: np.shape(feed_dict[k]) for t, k in zip(feeds, feed_dict or ())}
+        placements = place(order, table, allow_soft_placement=bool(getattr(self._config, "allow_soft_placement",
+                                                                           False)),
+                           feed_shapes=feed_shapes, fetches=elements)
+        return [PlacementRecord(op.name, op.type, p.device.name, p.reason) for op, p in placements.items()]
 
     def _feed_tensor(self, key: Any) -> Tensor:
         try:
@@ -148,14 +225,15 @@ class BaseSession:
                     None, op, f"Attempting to use uninitialized value {op.name}\n\t [[{op.name}/read]]")
         try:
             with np.errstate(all="ignore"):
-                plan.runner(slots)
+                if plan.placements is None:
+                    plan.runner(slots)
+                else:
+                    with self._activate():
+                        plan.runner(slots)
         except errors.OpError:
             raise
         except Exception as e:
-            step = failing_step(plan, e)
-            where = f"{step.op.name} ({step.op.type})" if step else "plan"
-            op = step.op if step else None
-            raise errors.InvalidArgumentError(None, op, f"{where}: {type(e).__name__}: {e}") from e
+            raise self._run_error(plan, e) from e
         out = []
         for slot, copy in zip(plan.fetch_slots, plan.copy_on_fetch):
             if slot is None:
@@ -169,11 +247,39 @@ class BaseSession:
             out.append(value)
         return out
 
+    def _activate(self) -> Any:
+        """CUDA's current device and stream for a plan with GPU steps (GPU:0's; others switch per copy)."""
+        if not self._has_gpu:
+            return contextlib.nullcontext()
+        return self.backend_of(self._devices.table.gpus()[0].name).activate()
+
+    def _run_error(self, plan: ExecutionPlan, exc: Exception) -> errors.OpError:
+        """The gpugraph error for an exception raised by a step: OOM or InvalidArgument, naming the node."""
+        step = failing_step(plan, exc)
+        op = step.op if step else None
+        if op is not None:
+            backend = self._step_backend(plan, op)
+            if backend.is_out_of_memory(exc):
+                out = op.outputs[0] if op.outputs else None
+                stats = backend.memory_stats()
+                message = out_of_memory_message(
+                    op.name, op.type, out.shape if out is not None else (), out.dtype.name if out is not None else "",
+                    backend.device, _requested_bytes(exc), stats.get("used") or 0, stats.get("limit"))
+                return errors.ResourceExhaustedError(None, op, message)
+        where = f"{op.name} ({op.type})" if op is not None else "plan"
+        return errors.InvalidArgumentError(None, op, f"{where}: {type(exc).__name__}: {exc}")
+
+    def _step_backend(self, plan: ExecutionPlan, op: Operation) -> Backend:
+        if plan.placements and op in plan.placements:
+            return self.backend_of(plan.placements[op].device.name)
+        return self._backend
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True
             self._cells.clear()
             self._runs.clear()
+            self._devices.release()  # unlike TF1, the GPU memory goes back: a notebook can open another
 
     def __del__(self) -> None:
         try:
@@ -246,6 +352,28 @@ def _checked_feed(spec: Any, value: Any) -> Any:
             raise ValueError(f"Cannot feed value of shape {shape} for Tensor '{spec.tensor.name}', "
                              f"which has shape '{spec.tensor.shape}'")
     return arr
+
+
+class PlacementRecord(NamedTuple):
+    node: str
+    op_type: str
+    device: str
+    reason: str
+
+
+def _variables_of(op: Operation) -> list[Operation]:
+    """The variables whose storage ``op`` touches on its device: itself, or its ref inputs."""
+    if op.opdef.role == "variable":
+        return [op]
+    return [t.op for t in op.inputs[:op.opdef.ref_input]]
+
+
+def _requested_bytes(exc: BaseException) -> int | None:
+    requested = getattr(exc, "requested", None)
+    if isinstance(requested, int):
+        return requested
+    found = re.search(r"allocating ([0-9,]+) bytes", str(exc))
+    return int(found.group(1).replace(",", "")) if found else None
 
 
 _local = threading.local()

@@ -199,16 +199,16 @@ class Saver:
         return model_checkpoint_path
 
     def _gather(self, sess: Any, path: str) -> dict[str, np.ndarray]:
-        backend = sess.backend
         out = {}
         for key, op in self._var_map.items():
             if op.graph is not sess.graph:
                 raise ValueError(f"Variable '{op.name}' is not in the session's graph")
-            value = sess.cell(op).value
+            cell = sess.cell(op)
+            value = cell.value
             if value is None:
                 raise errors.FailedPreconditionError(
                     None, op, f"Attempting to use uninitialized value {op.name} (saving checkpoint {path})")
-            out[key] = np.array(backend.to_host(value), copy=True)
+            out[key] = np.array(sess.backend_of_cell(cell).to_host(value), copy=True)
         return out
 
     def _record_last_checkpoint(self, path: str) -> None:
@@ -264,9 +264,9 @@ class Saver:
                     None, op, f"Assign requires shapes of both tensors to match. lhs shape= {lhs} "
                               f"rhs shape= {list(arr.shape)} ({where}, checkpoint {reader.path})")
             values.append((op, arr))
-        backend = sess.backend
         for op, arr in values:
             cell = sess.cell(op)
+            backend = sess.backend_of_cell(cell)  # the value stays on the device it lives on
             current = cell.value
             if current is not None and current.shape == arr.shape and current.dtype == arr.dtype:
                 backend.xp.copyto(current, backend.to_device(arr))  # in place, as Assign does

@@ -191,7 +191,8 @@ def test_attr_values_and_graph_structure_round_trip():
     assert fresh.get_tensor_by_name("free:0").shape.as_list() == [3, None]
     assert fresh.get_operation_by_name("after").control_inputs[0].name == "v/Assign"
     feed = np.arange(40, dtype=np.float32).reshape(2, 4, 5)
-    with tf.Session(graph=g) as s1, tf.Session(graph=fresh) as s2:
+    soft = tf.ConfigProto(allow_soft_placement=True)  # the graph pins ops to /gpu:0; this machine may have none
+    with tf.Session(graph=g, config=soft) as s1, tf.Session(graph=fresh, config=soft) as s2:
         names = ["sliced:0", "picked:0", "specials:0", "r:0", "tn:0", "ri:0"]
         for a, b in zip(s1.run(names, {"x:0": feed}), s2.run(names, {"x:0": feed})):
             assert a.tobytes() == b.tobytes()
