@@ -1,5 +1,7 @@
-# Seed 002, "命名作用域": the mini-batch model with the loss ops inside a "loss" name scope.
-# (The TensorBoard FileWriter/summary lines of the seed come with the training stack.)
+# Seed 002, "命名作用域": the mini-batch model with the loss ops inside a "loss" name scope,
+# logging the MSE curve and the graph for TensorBoard under ./tf_logs/.
+from datetime import datetime, timezone
+
 import numpy as np
 import gpugraph as tf
 from housing import fetch_california_housing, standard_scale
@@ -17,6 +19,10 @@ def reset_graph(seed=42):
 
 reset_graph()
 
+now = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+root_logdir = "tf_logs"
+logdir = "{}/run-{}/".format(root_logdir, now)
+
 n_epochs = 1000
 learning_rate = 0.01
 
@@ -33,6 +39,9 @@ optimizer = tf.train.GradientDescentOptimizer(learning_rate=learning_rate)
 training_op = optimizer.minimize(mse)
 
 init = tf.global_variables_initializer()
+
+mse_summary = tf.summary.scalar('MSE', mse)
+file_writer = tf.summary.FileWriter(logdir, tf.get_default_graph())
 
 n_epochs = 10
 batch_size = 100
@@ -53,10 +62,16 @@ with tf.Session() as sess:
     for epoch in range(n_epochs):
         for batch_index in range(n_batches):
             X_batch, y_batch = fetch_batch(epoch, batch_index, batch_size)
+            if batch_index % 10 == 0:
+                summary_str = mse_summary.eval(feed_dict={X: X_batch, y: y_batch})
+                step = epoch * n_batches + batch_index
+                file_writer.add_summary(summary_str, step)
             sess.run(training_op, feed_dict={X: X_batch, y: y_batch})
 
     best_theta = theta.eval()
 
+file_writer.flush()
+file_writer.close()
 print("Best theta:")
 print(best_theta)
 print(error.op.name)

@@ -1,5 +1,5 @@
 # Seed 002, "共享变量": get_variable() with variable_scope reuse, in the seed's four variants.
-# (The seed also writes each graph to TensorBoard with a FileWriter; that comes with the training stack.)
+# (The seed writes each graph under D:/李添的数据哦!!!/...; here under ./logs/.)
 import numpy as np
 import gpugraph as tf
 
@@ -43,6 +43,9 @@ with tf.variable_scope("relu"):
 relus = [relu(X) for relu_index in range(5)]
 output = tf.add_n(relus, name="output")
 
+file_writer = tf.summary.FileWriter("logs/relu6", tf.get_default_graph())
+file_writer.close()
+
 with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())
     result = output.eval(feed_dict={X: [[1, 2, 3], [4, 5, 6]]})
@@ -70,6 +73,9 @@ with tf.variable_scope("", default_name="") as scope:
     relus = [first_relu] + [relu(X) for i in range(4)]
 output = tf.add_n(relus, name="output")
 
+file_writer = tf.summary.FileWriter("logs/relu8", tf.get_default_graph())
+file_writer.close()
+
 with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())
     result = output.eval(feed_dict={X: [[1, 2, 3], [4, 5, 6]]})
@@ -96,6 +102,9 @@ for relu_index in range(5):
     with tf.variable_scope("relu", reuse=(relu_index >= 1)) as scope:
         relus.append(relu(X))
 output = tf.add_n(relus, name="output")
+
+file_writer = tf.summary.FileWriter("logs/relu9", tf.get_default_graph())
+file_writer.close()
 
 with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())

@@ -8,8 +8,10 @@ computes: convergence, shapes and the variable names it creates.
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +19,13 @@ import numpy as np
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def run_example(name: str) -> list[str]:
-    proc = subprocess.run([sys.executable, name], cwd=EXAMPLES, capture_output=True, text=True, timeout=300)
+def run_example(name: str, workdir: Path | None = None) -> list[str]:
+    """Run examples/NAME in a scratch copy of examples/ (they write checkpoints and logs there)."""
+    if workdir is None:
+        workdir = Path(tempfile.mkdtemp(prefix="gpugraph-example-"))
+    for source in EXAMPLES.glob("*.py"):
+        shutil.copy(source, workdir / source.name)
+    proc = subprocess.run([sys.executable, name], cwd=workdir, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == "", proc.stderr  # no warnings either
     return proc.stdout.splitlines()
@@ -91,10 +98,61 @@ def test_seed002_placeholders() -> None:
     assert float(lines[-1].split(":")[1]) < 0.02
 
 
-def test_seed002_name_scopes() -> None:
-    lines = run_example("seed002_name_scopes.py")
+def scalars(logdir: Path, tag: str) -> list[tuple[int, float]]:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(logdir))
+    acc.Reload()
+    return [(e.step, e.value) for e in acc.Scalars(tag)]
+
+
+def test_seed002_name_scopes(tmp_path: Path) -> None:
+    lines = run_example("seed002_name_scopes.py", tmp_path)
     assert lines[-2:] == ["loss/sub", "loss/mse"]
     assert array_after(lines, "Best theta:").shape == (9,)
+    (run_dir,) = (tmp_path / "tf_logs").iterdir()
+    curve = scalars(run_dir, "MSE")
+    assert [step for step, _ in curve] == [e * 207 + b for e in range(10) for b in range(0, 207, 10)]
+    assert curve[-1][1] < curve[0][1] / 10
+
+
+def test_seed002_tensorboard(tmp_path: Path) -> None:
+    lines = run_example("seed002_tensorboard.py", tmp_path)
+    assert lines[-3:-1] == ["loss/sub", "loss/mse"]
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(tmp_path / lines[-1]))
+    acc.Reload()
+    assert len(acc.Scalars("MSE")) == 210
+    graph = acc.Graph()
+    assert {"loss/mse", "predictions", "theta"} <= {node.name for node in graph.node}
+
+
+def test_seed002_save_restore(tmp_path: Path) -> None:
+    lines = run_example("seed002_save_restore.py", tmp_path)
+    assert [line.split(" MSE =")[0] for line in lines if line.startswith("Epoch")] == [
+        f"Epoch {e}" for e in range(0, 1000, 100)]
+    assert lines[-3:] == ["True", "model/weights.ckpt", "[('weights', [9, 1])]"]
+    state = (tmp_path / "model" / "tmp" / "checkpoint").read_text()
+    assert state.splitlines()[0] == 'model_checkpoint_path: "my_model_final.ckpt"'
+
+
+def test_seed003_compute_apply_gradients() -> None:
+    # What TF prints on the NumPy in use (checked with tensorflow.compat.v1 2.21 on NumPy 2); the seed's
+    # "[(9.0, 2.0), (12.0, 3.0)]" and "-1.6" are the same values in NumPy 1.x's shorter scalar repr.
+    assert run_example("seed003_compute_apply_gradients.py") == [
+        'Tensor("var/mul_1:0", shape=(), dtype=float32)',
+        "weight_name: var/w:0",
+        "input_name: var/x:0",
+        f"[({np.float32(9.0)!r}, {np.float32(2.0)!r}), ({np.float32(12.0)!r}, {np.float32(3.0)!r})]",
+        f"[({np.float32(9.0)!r}, {np.float32(2.0)!r}), ({np.float32(10.0)!r}, {np.float32(3.0)!r})]",
+        str(final_loss),
+    ]
+
+
+lr = np.float32(0.4)
+# one clipped gradient step in float32: w = 2 - 0.4 * 9, x = 3 - 0.4 * 10; loss = w * x * x
+final_loss = (np.float32(2.0) - lr * np.float32(9.0)) * (np.float32(3.0) - lr * np.float32(10.0)) ** 2
 
 
 def test_seed002_modularity_names() -> None:
@@ -105,8 +163,9 @@ def test_seed002_modularity_names() -> None:
     assert lines[0].startswith("[[") and lines[1].endswith("]]")
 
 
-def test_seed002_sharing_variables() -> None:
-    lines = run_example("seed002_sharing_variables.py")
+def test_seed002_sharing_variables(tmp_path: Path) -> None:
+    lines = run_example("seed002_sharing_variables.py", tmp_path)
+    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == ["relu6", "relu8", "relu9"]
     assert lines[0] == "relu/threshold:0"
     lists = [ast.literal_eval(line) for line in lines if line.startswith("['")]
     assert lists[0] == ["relu/threshold"] + [f"relu_{i}/{v}" for i in range(1, 6) for v in ("weights", "bias")]
