@@ -1,0 +1,96 @@
+"""GPU benchmark: one training step of an MLP on the CuPy backend against the NumPy backend.
+
+    python bench/gpu.py [--write] [--batch 512] [--hidden 2048] [--layers 3]
+
+Both runs happen in this process, on the same graph and data, so the ratio is meaningful. Without a
+usable GPU it says why and exits 0. Figures go to bench/RESULTS.md with --write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import gpugraph as tf
+from gpugraph.runtime.backend import cupy_available
+
+
+def build(batch: int, hidden: int, layers: int, classes: int = 10, features: int = 784) -> tuple[Any, ...]:
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(0)
+        x = tf.placeholder(tf.float32, shape=(None, features), name="x")
+        labels = tf.placeholder(tf.int64, shape=(None,), name="labels")
+        h = x
+        for i in range(layers):
+            h = tf.nn.relu(tf.matmul(h, tf.get_variable(f"w{i}", (h.shape[1], hidden))) +
+                           tf.get_variable(f"b{i}", (hidden,), initializer=tf.zeros_initializer()))
+        logits = tf.matmul(h, tf.get_variable("w_out", (hidden, classes)))
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+        train = tf.train.AdamOptimizer(1e-3).minimize(loss)
+        init = tf.global_variables_initializer()
+    rng = np.random.default_rng(0)
+    feed_x = rng.standard_normal((batch, features)).astype(np.float32)
+    feed_y = rng.integers(0, classes, batch)
+    return graph, x, labels, loss, train, init, feed_x, feed_y
+
+
+def step_ms(device: str, spec: tuple[Any, ...], steps: int) -> float:
+    graph, x, labels, loss, train, init, feed_x, feed_y = spec
+    os.environ["GPUGRAPH_DEVICE"] = device
+    try:
+        with tf.Session(graph=graph) as sess:
+            sess.run(init)
+            feed = {x: feed_x, labels: feed_y}
+            for _ in range(5):
+                sess.run([train, loss], feed)  # compile the plan, warm the kernels and the pool
+            samples = []
+            for _ in range(5):
+                start = time.perf_counter()
+                for _ in range(steps):
+                    sess.run([train, loss], feed)  # fetching the loss synchronizes the device
+                samples.append((time.perf_counter() - start) / steps * 1e3)
+        return statistics.median(samples)
+    finally:
+        os.environ.pop("GPUGRAPH_DEVICE", None)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--write", action="store_true")
+    parser.add_argument("--batch", type=int, default=512)
+    parser.add_argument("--hidden", type=int, default=2048)
+    parser.add_argument("--layers", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=20)
+    args = parser.parse_args()
+    ok, why = cupy_available()
+    if not ok:
+        print(f"no GPU benchmark: {why}")
+        return 0
+    import cupy
+
+    spec = build(args.batch, args.hidden, args.layers)
+    gpu = step_ms("gpu", spec, args.steps)
+    cpu = step_ms("cpu", spec, max(2, args.steps // 10))
+    name = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+    what = f"MLP {args.layers}x{args.hidden}, batch {args.batch}, Adam step + loss fetch"
+    table = ("| benchmark | ms per step |\n|---|---|\n"
+             f"| {what}, CuPy on {name} | {gpu:.2f} |\n| same, NumPy on the host | {cpu:.2f} |\n"
+             f"| ratio NumPy / CuPy | {cpu / gpu:.1f}x |")
+    machine = f"{name}, CuPy {cupy.__version__}, {platform.python_implementation()} {platform.python_version()}"
+    print(f"machine: {machine}\n\n{table}")
+    if args.write:
+        with Path(__file__).with_name("RESULTS.md").open("a") as f:
+            f.write(f"\n## {time.strftime('%Y-%m-%d')}: `python bench/gpu.py` on {machine}\n\n{table}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
