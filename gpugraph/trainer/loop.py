@@ -1,0 +1,276 @@
+"""The training loop of ``gpugraph train``: graph, session, batches, summaries, checkpoints, resume, Ctrl-C."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import numpy as np
+
+import gpugraph as tf
+from gpugraph import errors
+from gpugraph.config_files import Settings, session_config
+from gpugraph.trainer.data import Dataset, load_dataset
+from gpugraph.trainer.models import Model, build_model, is_classifier
+
+CHECKPOINT_NAME = "model.ckpt"
+
+
+class TrainError(RuntimeError):
+    """Training cannot go on; the message is one line meant for the user."""
+
+
+@dataclass
+class TrainResult:
+    start_step: int  # the global step training started from (non-zero after a resume)
+    step: int  # the global step reached
+    total_steps: int
+    interrupted: bool
+    checkpoint: str | None  # the last checkpoint written or restored
+    metrics: dict[str, float] = field(default_factory=dict)  # "train accuracy" -> 0.99...
+
+
+@dataclass
+class _Graph:
+    graph: Any
+    x: Any
+    y: Any
+    model: Model
+    global_step: Any
+    train_op: Any
+    summary: Any
+    saver: Any
+    init: Any
+
+
+def _optimizer(train: Any, learning_rate: Any, momentum_set: bool) -> Any:
+    name = train.optimizer
+    if name == "sgd":
+        return tf.train.GradientDescentOptimizer(learning_rate)
+    if name == "momentum":
+        return tf.train.MomentumOptimizer(learning_rate, train.momentum)
+    if name == "adam":
+        return tf.train.AdamOptimizer(learning_rate)
+    if name == "rmsprop":  # TF1's RMSProp has no momentum unless asked for
+        return tf.train.RMSPropOptimizer(learning_rate, momentum=train.momentum if momentum_set else 0.0)
+    if name == "adagrad":
+        return tf.train.AdagradOptimizer(learning_rate)
+    return tf.train.AdadeltaOptimizer(learning_rate)
+
+
+def build_training_graph(settings: Settings, data: Dataset) -> _Graph:
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(settings.train.seed)
+        x = tf.placeholder(tf.float32, [None, data.num_features], name="x")
+        y = tf.placeholder(tf.int64 if data.num_classes else tf.float32, [None], name="y")
+        model = build_model(settings.model, x, y, data.num_features, data.num_classes)
+        global_step = tf.train.get_or_create_global_step()
+        t = settings.train
+        rate: Any = t.learning_rate
+        if t.decay_steps:
+            rate = tf.train.exponential_decay(rate, global_step, t.decay_steps, t.decay_rate, staircase=t.staircase)
+        optimizer = _optimizer(t, rate, ("train", "momentum") in settings.origin)
+        train_op = optimizer.minimize(model.loss, global_step=global_step)
+        summary = tf.summary.merge([tf.summary.scalar(tag, value) for tag, value in model.metrics.items()])
+        saver = tf.train.Saver(max_to_keep=settings.output.max_to_keep)
+        init = tf.global_variables_initializer()
+    return _Graph(graph, x, y, model, global_step, train_op, summary, saver, init)
+
+
+class _Batches:
+    """Batch ``i`` of epoch ``e`` is fixed by the seed, so a resumed run sees the batches it would have seen."""
+
+    def __init__(self, data: Dataset, batch_size: int, seed: int):
+        self.x, self.y = data.x_train, data.y_train
+        self.size = min(batch_size, len(self.x))
+        self.per_epoch = math.ceil(len(self.x) / self.size)
+        self.seed = seed
+        self._epoch, self._order = -1, np.arange(0)
+
+    def feed(self, step: int, g: _Graph) -> dict[Any, np.ndarray]:
+        epoch, i = divmod(step, self.per_epoch)
+        if epoch != self._epoch:
+            self._epoch, self._order = epoch, np.random.default_rng([self.seed, epoch]).permutation(len(self.x))
+        index = self._order[i * self.size:(i + 1) * self.size]
+        return {g.x: self.x[index], g.y: self.y[index]}
+
+
+class _StopOnInterrupt:
+    """The first Ctrl-C asks the loop to stop after the current step (and save); a second one stops at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+        self._installed = False
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> _StopOnInterrupt:
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
+        except ValueError:  # not the main thread: signals cannot be caught here
+            pass
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def total_steps(settings: Settings, per_epoch: int) -> int:
+    t = settings.train
+    return t.steps if t.steps else (t.epochs or 10) * per_epoch
+
+
+def _progress(total: int, start: int, enabled: bool, stream: TextIO) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=start, unit="step", desc="train", disable=not enabled, file=stream,
+                dynamic_ncols=True, leave=True)
+
+
+def train(settings: Settings, *, progress: bool | None = None, quiet: bool = False, out: TextIO | None = None,
+          err: TextIO | None = None) -> TrainResult:
+    """Train the model that ``settings`` describe and print its final metrics, one line each.
+
+    ``progress`` None: a progress bar when ``err`` is a terminal, else a line per checkpoint interval.
+    ``quiet``: neither, and no description of the run; the metrics and an interruption are still printed."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    classifier = is_classifier(settings.model.type)
+    data = load_dataset(settings.data, settings.directory, classifier)
+    g = build_training_graph(settings, data)
+    batches = _Batches(data, settings.train.batch_size, settings.train.seed)
+    total = total_steps(settings, batches.per_epoch)
+    o = settings.output
+    say = (lambda line: None) if quiet else (lambda line: print(line, file=out, flush=True))
+    say(f"model: {g.model.description}")
+    say(f"data: {data.name}, {len(data.x_train)} training and {len(data.x_test)} test examples")
+    t = settings.train
+    say(f"optimizer: {t.optimizer}, learning rate {t.learning_rate}"
+        + (f" decaying by {t.decay_rate} every {t.decay_steps} steps" if t.decay_steps else "")
+        + f", batch {batches.size}, {total} steps ({batches.per_epoch} per epoch)")
+    prefix = os.path.join(o.checkpoint_dir, CHECKPOINT_NAME) if o.checkpoint_dir else None
+    with tf.Session(graph=g.graph, config=session_config(settings)) as sess:
+        say(f"device: {sess.backend.name} ({sess.backend.device})")
+        sess.run(g.init)
+        checkpoint = _resume(g, sess, o.checkpoint_dir)
+        start = int(sess.run(g.global_step))
+        if checkpoint:
+            say(f"resumed from {checkpoint} at step {start}")
+        writers = _writers(o.logdir, g.graph, start if checkpoint else None)
+        if start >= total:
+            say(f"step {start} already reaches the {total} steps configured; nothing to train")
+        enabled = (not quiet and err.isatty()) if progress is None else progress
+        step, interrupted = start, False
+        try:
+            with _StopOnInterrupt() as stop, _progress(total, start, enabled, err) as bar:
+                step, checkpoint = _loop(g, sess, batches, settings, writers, data, start, total, prefix, bar,
+                                         stop, checkpoint, None if enabled or quiet else err)
+                interrupted = stop.requested
+            if prefix and (interrupted or step > start) and not _saved(checkpoint, step):
+                checkpoint = g.saver.save(sess, prefix, global_step=step)
+            if interrupted:
+                saved = f"checkpoint saved: {checkpoint}" if prefix else "no checkpoint_dir set, nothing saved"
+                print(f"interrupted at step {step} of {total}; {saved}", file=err, flush=True)
+        finally:
+            for writer in writers:
+                writer.close()
+        metrics = evaluate(g, sess, data)
+    for name, value in metrics.items():
+        print(f"{name}: {value:.6g}", file=out)
+    out.flush()
+    return TrainResult(start, step, total, interrupted, checkpoint, metrics)
+
+
+def _resume(g: _Graph, sess: Any, checkpoint_dir: str) -> str | None:
+    if not checkpoint_dir:
+        return None
+    latest = tf.train.latest_checkpoint(checkpoint_dir)
+    if latest is None:
+        os.makedirs(checkpoint_dir, exist_ok=True)
+        return None
+    try:
+        g.saver.restore(sess, latest)
+    except (errors.OpError, ValueError) as e:
+        raise TrainError(f"cannot resume from {latest}: {e}; it was written for another model or data, so use "
+                         f"another checkpoint_dir to start afresh") from e
+    state = tf.train.get_checkpoint_state(checkpoint_dir)
+    if state is not None:
+        g.saver.recover_last_checkpoints(list(state.all_model_checkpoint_paths))
+    return latest
+
+
+def _writers(logdir: str, graph: Any, resumed_at: int | None) -> list[Any]:
+    if not logdir:
+        return []
+    writers = [tf.summary.FileWriter(os.path.join(logdir, "train"), graph),
+               tf.summary.FileWriter(os.path.join(logdir, "test"))]
+    if resumed_at is not None:  # TensorBoard drops the events a killed run wrote after the checkpoint
+        start = tf.summary.SessionLog(status=tf.summary.SessionLog.START)
+        for writer in writers:
+            writer.add_session_log(start, resumed_at + 1)
+    return writers
+
+
+def _saved(checkpoint: str | None, step: int) -> bool:
+    return bool(checkpoint) and checkpoint.endswith(f"-{step}")
+
+
+def _loop(g: _Graph, sess: Any, batches: _Batches, settings: Settings, writers: list[Any], data: Dataset,
+          start: int, total: int, prefix: str | None, bar: Any, stop: _StopOnInterrupt, checkpoint: str | None,
+          log: TextIO | None) -> tuple[int, str | None]:
+    o = settings.output
+    fetches = [g.train_op, g.model.loss]
+    losses: list[float] = []
+    shown, since, since_step = time.monotonic(), time.monotonic(), start
+    step = start
+    while step < total and not stop.requested:
+        feed = batches.feed(step, g)
+        _, loss = sess.run(fetches, feed)
+        step += 1
+        losses.append(float(loss))
+        bar.update(1)
+        if not math.isfinite(losses[-1]):
+            raise TrainError(f"the loss became {losses[-1]} at step {step}; lower [train] learning_rate")
+        now = time.monotonic()
+        if now - shown > 0.25:
+            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4g}", refresh=False)
+            shown = now
+        if writers and step % o.log_every == 0:
+            writers[0].add_summary(sess.run(g.summary, feed), step)
+            if len(data.x_test):
+                writers[1].add_summary(sess.run(g.summary, {g.x: data.x_test, g.y: data.y_test}), step)
+        if step % o.checkpoint_every == 0 or step == total:
+            if prefix:
+                checkpoint = g.saver.save(sess, prefix, global_step=step)
+            if log is not None:
+                rate = (step - since_step) / max(now - since, 1e-9)
+                note = f", checkpoint {checkpoint}" if prefix else ""
+                print(f"step {step}/{total}: loss {np.mean(losses):.4g}, {rate:.0f} steps/s{note}", file=log,
+                      flush=True)
+            losses, since, since_step = [], now, step
+    return step, checkpoint
+
+
+def evaluate(g: _Graph, sess: Any, data: Dataset) -> dict[str, float]:
+    """The model's metrics on the whole training and test parts, named "train loss (MSE)"..."""
+    tags = list(g.model.metrics)
+    results: dict[str, float] = {}
+    for split, x, y in (("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test)):
+        if not len(x):
+            continue
+        values = sess.run([g.model.metrics[t] for t in tags], {g.x: x, g.y: y})
+        for tag, value in zip(tags, values):
+            results[f"{split} {g.model.labels[tag]}"] = float(value)
+    return results
