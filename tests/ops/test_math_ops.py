@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
 
 import gpugraph as tf
-
-
-@pytest.fixture(autouse=True)
-def graph() -> Iterator[tf.Graph]:
-    g = tf.Graph()
-    with g.as_default():
-        yield g
-
-
-def run(*fetches: Any, feed: Any = None) -> Any:
-    with tf.Session() as s:
-        out = s.run(list(fetches), feed)
-    return out[0] if len(out) == 1 else out
+from op_testing import graph, run  # noqa: F401 - graph: each test's fresh default graph (autouse)
 
 
 # --- names ---
