@@ -16,9 +16,9 @@ from gpugraph import errors
 from gpugraph.config import check_session_config
 from gpugraph.framework.graph import Graph, get_default_graph
 from gpugraph.framework.tensor import Operation, Tensor
-from gpugraph.ops.constant_ops import to_numpy
 from gpugraph.runtime import fetches as fetch_lib
 from gpugraph.runtime.backend import Backend, default_backend
+from gpugraph.runtime.feeds import checked_feed
 from gpugraph.runtime.device_setup import SessionDevices, session_devices
 from gpugraph.runtime.memory import out_of_memory_message
 from gpugraph.runtime.placer import Placement, place
@@ -218,7 +218,7 @@ class BaseSession:
         slots = plan.template.copy()
         if plan.feeds:
             for spec, key in zip(plan.feeds, compiled.feed_keys):
-                slots[spec.slot] = _checked_feed(spec, feed_dict[key])
+                slots[spec.slot] = checked_feed(spec, feed_dict[key])
         for op, cell in plan.precheck:
             if cell.value is None:
                 raise errors.FailedPreconditionError(
@@ -330,28 +330,6 @@ class InteractiveSession(BaseSession):
             self._graph_cm.__exit__(None, None, None)
             self._session_cm = None
         super().close()
-
-
-def _checked_feed(spec: Any, value: Any) -> Any:
-    """Convert one fed value to the tensor's dtype and check its shape; errors name the tensor."""
-    kind = type(value)
-    if kind is np.ndarray and value.dtype == spec.np_dtype:
-        arr = value
-    elif (kind is float or kind is np.float64 or kind is np.float32) and spec.np_dtype.kind == "f":
-        arr = np.asarray(value, dtype=spec.np_dtype)  # the per-sample loop's scalars: nothing to check
-    else:
-        if isinstance(value, (Tensor, Operation)):
-            raise TypeError(f"The value of a feed cannot be a tf.Tensor object ('{spec.tensor.name}' was fed "
-                            f"{value}). Acceptable feed values include Python scalars, strings, lists, "
-                            f"numpy ndarrays.")
-        arr = to_numpy(value, spec.tensor.dtype, f"Feed for Tensor '{spec.tensor.name}'")
-    dims = spec.dims
-    if dims is not None:
-        shape = arr.shape
-        if len(shape) != len(dims) or any(d is not None and d != s for d, s in zip(dims, shape)):
-            raise ValueError(f"Cannot feed value of shape {shape} for Tensor '{spec.tensor.name}', "
-                             f"which has shape '{spec.tensor.shape}'")
-    return arr
 
 
 class PlacementRecord(NamedTuple):
