@@ -7,8 +7,8 @@ import logging
 import re
 import sys
 import threading
-from typing import NamedTuple
-from typing import Any, Iterator
+
+from typing import Any, Iterator, NamedTuple
 
 import numpy as np
 

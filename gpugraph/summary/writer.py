@@ -16,11 +16,21 @@ import warnings
 import weakref
 from typing import Any
 
+from gpugraph import errors
 from gpugraph.framework.graph import Graph
 
 __all__ = ["FileWriter", "FileWriterCache"]
 
 _file_numbers = itertools.count()
+
+
+def _log_dir_error(logdir: str, e: OSError) -> errors.OpError:
+    message = f"FileWriter cannot create the log directory '{logdir}': {e.strerror or e}"
+    if isinstance(e, PermissionError):
+        return errors.PermissionDeniedError(None, None, message)
+    if isinstance(e, FileNotFoundError):
+        return errors.NotFoundError(None, None, message)
+    return errors.UnknownError(None, None, message)
 
 
 class _EventQueueWriter:
@@ -31,7 +41,10 @@ class _EventQueueWriter:
     def __init__(self, logdir: str, max_queue: int, flush_secs: float, filename_suffix: str):
         from tensorboardX.event_file_writer import EventsWriter
 
-        os.makedirs(logdir, exist_ok=True)
+        try:
+            os.makedirs(logdir, exist_ok=True)
+        except OSError as e:
+            raise _log_dir_error(logdir, e) from None
         # pid and a counter in the name (as TF2 does): two writers opened in the same second into one
         # directory would otherwise share a file name, and the second would truncate the first's file
         suffix = f".{os.getpid()}.{next(_file_numbers)}{filename_suffix}"

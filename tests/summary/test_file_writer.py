@@ -172,3 +172,10 @@ def test_file_writer_cache_shares_one_writer_per_directory(tmp_path) -> None:
     tf.summary.FileWriterCache.clear()
     assert tf.summary.FileWriterCache.get(tmp_path) is not first
     tf.summary.FileWriterCache.clear()
+
+
+def test_a_log_directory_that_cannot_be_made_is_a_clear_error(tmp_path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(tf.errors.OpError, match="FileWriter cannot create the log directory"):
+        tf.summary.FileWriter(str(blocker / "logs"))
