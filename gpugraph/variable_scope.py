@@ -191,9 +191,11 @@ class _VariableStore:
             elif _takes_no_arguments(initializer):
                 init_val, var_dtype = initializer, None
             else:
-                raise ValueError("The initializer passed is not valid. It should be a callable with no "
-                                 "arguments and the shape should not be provided or an instance of "
-                                 "`tf.keras.initializers.*' and `shape` should be fully defined.")
+                raise ValueError(f"Variable {name}: the shape of a new variable must be fully defined "
+                                 f"(got {static}) unless its initializer takes no arguments. The initializer "
+                                 "passed is not valid. It should be a callable with no arguments and the shape "
+                                 "should not be provided or an instance of `tf.keras.initializers.*' and "
+                                 "`shape` should be fully defined.")
         var = Variable(initial_value=init_val, name=name, trainable=trainable, collections=collections,
                        dtype=var_dtype, validate_shape=validate_shape)
         self.vars[name] = var
