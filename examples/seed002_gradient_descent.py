@@ -1,4 +1,5 @@
-# Seed 002, "实现梯度下降": batch gradient descent with manual gradients, autodiff, then an optimizer.
+# Seed 002, "实现梯度下降": batch gradient descent with manual gradients, autodiff, an optimizer,
+# and the momentum optimizer the seed suggests next.
 import numpy as np
 import gpugraph as tf
 from housing import fetch_california_housing, standard_scale
@@ -14,7 +15,7 @@ def reset_graph(seed=42):
     np.random.seed(seed)
 
 
-for variant in ("manual", "autodiff", "optimizer"):
+for variant in ("manual", "autodiff", "optimizer", "momentum"):
     reset_graph()
     print("Gradients:", variant)
 
@@ -33,8 +34,11 @@ for variant in ("manual", "autodiff", "optimizer"):
     elif variant == "autodiff":
         gradients = tf.gradients(mse, [theta])[0]
         training_op = tf.assign(theta, theta - learning_rate * gradients)
-    else:
+    elif variant == "optimizer":
         optimizer = tf.train.GradientDescentOptimizer(learning_rate=learning_rate)
+        training_op = optimizer.minimize(mse)
+    else:
+        optimizer = tf.train.MomentumOptimizer(learning_rate=learning_rate, momentum=0.9)
         training_op = optimizer.minimize(mse)
 
     init = tf.global_variables_initializer()

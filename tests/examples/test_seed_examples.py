@@ -77,19 +77,20 @@ def test_seed002_normal_equation_matches_least_squares() -> None:
     np.testing.assert_allclose(theta, expected, atol=2e-3)
 
 
-def test_seed002_gradient_descent_three_ways_agree() -> None:
+def test_seed002_gradient_descent_three_ways_agree_and_momentum_converges_faster() -> None:
     lines = run_example("seed002_gradient_descent.py")
     assert [line for line in lines if line.startswith("Gradients:")] == [
-        "Gradients: manual", "Gradients: autodiff", "Gradients: optimizer"]
+        "Gradients: manual", "Gradients: autodiff", "Gradients: optimizer", "Gradients: momentum"]
     epochs = [line for line in lines if line.startswith("Epoch")]
-    assert len(epochs) == 30
+    assert len(epochs) == 40
     assert all(line.startswith(f"Epoch {100 * (i % 10)} MSE =  ") for i, line in enumerate(epochs))
     mses = [float(line.split()[-1]) for line in epochs]
-    for run in range(3):
+    for run in range(4):
         assert mses[run * 10 + 9] < 0.02 < mses[run * 10]
     # same seed, same data: the three ways to get gradients give the same trajectory
     np.testing.assert_allclose(mses[0:10], mses[10:20], rtol=1e-4)
     np.testing.assert_allclose(mses[0:10], mses[20:30], rtol=1e-4)
+    assert mses[31] < mses[1]  # momentum 0.9: well ahead after 100 epochs
 
 
 def test_seed002_placeholders() -> None:
