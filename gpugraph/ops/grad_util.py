@@ -68,7 +68,7 @@ def _broadcast_reduced_impl(xp: Any, dy: Any, x: Any, *, axes: Any, scale: bool)
     out = xp.broadcast_to(dy.reshape(_keepdims_shape(x.shape, norm)), x.shape)
     if scale:
         count = max(x.size // max(dy.size, 1), 1) if x.size else 1
-        out = out / xp.asarray(count, dtype=dy.dtype)
+        out = out / dy.dtype.type(count)  # a scalar of dy's dtype: no device array made for it
     return out
 
 

@@ -17,6 +17,7 @@ from gpugraph.ops import shape_fns, slicing_ops
 from gpugraph.ops.constant_ops import convert_to_tensor
 from gpugraph.ops.manip_ops import _INDEX_TYPES, _along, _axis, _int, _ints, _no_tensor, _randn
 from gpugraph.ops.registry import NO_GRADIENT, OpDef, graph_of, register_op
+from gpugraph.ops.xp_compat import flip, on_host, scatter_add
 
 __all__ = ["gather", "tile", "pad", "one_hot", "argmax", "argmin", "arg_max", "arg_min", "clip_by_value",
            "reverse", "reverse_v2"]
@@ -37,34 +38,43 @@ def _gather_infer(params: Tensor, indices: Tensor, *, axis: int) -> Any:
 
 def _check_indices(xp: Any, indices: Any, n: int) -> None:
     # Checked on the host only: on a GPU the check would stall the stream (TF1's GPU kernel skips it too).
-    if xp.__name__ != "numpy" or not indices.size:
+    if not on_host(xp) or not indices.size:
         return
     bad = (indices < 0) | (indices >= n)
     if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = tuple(int(i) for i in xp.argwhere(bad)[0])
         raise ValueError(f"indices[{','.join(map(str, where))}] = {indices[where]} is not in [0, {n})")
 
 
 def _gather_impl(xp: Any, params: Any, indices: Any, *, axis: int) -> Any:
-    _check_indices(xp, indices, params.shape[axis])
-    return xp.take(params, indices, axis=axis)
-
-
-def _scatter_add(xp: Any, target: Any, indices: Any, values: Any) -> None:
-    """target[indices] += values, accumulating repeated indices, on NumPy or CuPy."""
-    if xp.__name__ == "numpy":
-        xp.add.at(target, indices, values)
-    else:
-        import cupyx
-
-        cupyx.scatter_add(target, indices, values)
+    n = params.shape[axis]
+    if on_host(xp):
+        _check_indices(xp, indices, n)
+        return xp.take(params, indices, axis=axis)
+    # CuPy wraps out-of-range indices around; TF1's GPU kernel writes zeros for them instead
+    a = axis % params.ndim
+    if n == 0:
+        return xp.zeros(params.shape[:a] + indices.shape + params.shape[a + 1:], dtype=params.dtype)
+    valid = (indices >= 0) & (indices < n)
+    out = xp.take(params, xp.where(valid, indices, 0), axis=a)
+    mask = valid.reshape((1,) * a + indices.shape + (1,) * (params.ndim - a - 1))
+    return xp.where(mask, out, out.dtype.type(0))
 
 
 def _gather_grad_impl(xp: Any, dy: Any, params: Any, indices: Any, *, axis: int) -> Any:
     a = axis % params.ndim
+    n = params.shape[a]
     out = xp.zeros(params.shape, dtype=dy.dtype)
+    idx = indices.reshape(-1)
     flat = dy.reshape(params.shape[:a] + (indices.size,) + params.shape[a + 1:])
-    _scatter_add(xp, xp.moveaxis(out, a, 0), indices.reshape(-1), xp.moveaxis(flat, a, 0))
+    if not on_host(xp):  # as TF1's GPU kernel: out-of-range ids add nothing (CuPy would wrap them)
+        if n == 0 or not idx.size:
+            return out
+        valid = (idx >= 0) & (idx < n)
+        idx = xp.where(valid, idx, 0)
+        flat = xp.where(valid.reshape((1,) * a + idx.shape + (1,) * (params.ndim - a - 1)), flat,
+                        flat.dtype.type(0))
+    scatter_add(xp, xp.moveaxis(out, a, 0), idx, xp.moveaxis(flat, a, 0))
     return out
 
 
@@ -276,7 +286,7 @@ def _reverse_infer(x: Tensor, *, axis: tuple[int, ...]) -> Any:
 
 
 REVERSE = register_op(OpDef(
-    "ReverseV2", infer=_reverse_infer, impl=lambda xp, x, *, axis: xp.flip(x, axis=axis), aliases=True,
+    "ReverseV2", infer=_reverse_infer, impl=lambda xp, x, *, axis: flip(x, axis), aliases=True,
     grad=lambda op, dy: [REVERSE(dy, axis=op.get_attr("axis"))], input_names=("tensor",),
     sample=_randn((2, 3, 4), axis=(0, -1)),
 ))

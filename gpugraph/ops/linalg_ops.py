@@ -11,6 +11,7 @@ from gpugraph.framework.tensor_shape import TensorShape
 from gpugraph.ops import shape_fns
 from gpugraph.ops.grad_util import unbroadcast
 from gpugraph.ops.registry import OpDef, register_op
+from gpugraph.ops.xp_compat import linalg_errors
 
 __all__ = ["matmul", "matrix_inverse", "matrix_determinant"]
 
@@ -77,8 +78,10 @@ def _square_infer(x: Tensor, **_: Any) -> Any:
 
 
 def _inverse_impl(xp: Any, x: Any, *, adjoint: bool = False) -> Any:
+    # CuPy reports a singular input only when asked to (it then waits for cuSOLVER's status)
     try:
-        return xp.linalg.inv(_t(x, adjoint))
+        with linalg_errors(xp):
+            return xp.linalg.inv(_t(x, adjoint))
     except np.linalg.LinAlgError:  # NumPy's and CuPy's: TF1's message, a run-time InvalidArgumentError
         raise ValueError("Input is not invertible.") from None
 

@@ -19,6 +19,7 @@ from gpugraph.ops.constant_ops import convert_to_tensor
 from gpugraph.ops.math_ops import exp, greater, less, logical_and, where
 from gpugraph.ops.reduction_ops import reduce_sum
 from gpugraph.ops.registry import OpDef, graph_of, register_op
+from gpugraph.ops.xp_compat import on_host
 
 # The cross-entropy wrappers (keyword-only labels/logits, TF1 name scopes) live in gpugraph/nn.py.
 __all__ = ["tanh", "sigmoid", "relu", "relu6", "elu", "softplus", "leaky_relu", "softmax", "log_softmax",
@@ -211,7 +212,7 @@ def _sparse_xent_impl(xp: Any, logits: Any, labels: Any) -> Any:
     bad = (labels < 0) | (labels >= n)
     # Host backend: fail like TF1 on CPU. A device backend gives NaN rows, as TF1 on GPU does,
     # rather than synchronising every step to look at the labels.
-    if getattr(xp, "__name__", "") == "numpy" and bad.any():
+    if on_host(xp) and bad.any():
         first = labels[bad].reshape(-1)[0]
         raise ValueError(f"Received a label value of {first} which is outside the valid range of [0, {n}).")
     idx = xp.where(bad, 0, labels)

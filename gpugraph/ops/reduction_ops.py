@@ -60,7 +60,8 @@ def _prod_grad_impl(xp: Any, dy: Any, x: Any, *, axes: Any, keepdims: bool) -> A
     others = (left * right).reshape(moved.shape)
     kept_shape = tuple(x.shape[i] for i in keep)
     g = dy.reshape(kept_shape + (1,) * len(norm)) * others
-    return xp.transpose(g, np.argsort(keep + list(norm)))
+    order = keep + list(norm)
+    return xp.transpose(g, tuple(sorted(range(len(order)), key=order.__getitem__)))  # the inverse permutation
 
 
 PROD_GRAD = register_op(OpDef(

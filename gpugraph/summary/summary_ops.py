@@ -98,23 +98,24 @@ def _host_step(encoder: Callable[..., bytes]) -> Callable[[Operation, Any], Call
     return bind
 
 
+# Summary ops serialize protobufs to strings: host code (gpu=False).
 SCALAR_SUMMARY = register_op(OpDef(
-    "ScalarSummary", infer=_scalar_infer, grad=NO_GRADIENT, input_names=("values",),
+    "ScalarSummary", infer=_scalar_infer, grad=NO_GRADIENT, gpu=False, input_names=("values",),
     bind=_host_step(lambda op, arrays, *, tag: encode.scalar_summary(tag, arrays[0])),
 ))
 
 HISTOGRAM_SUMMARY = register_op(OpDef(
-    "HistogramSummary", infer=_histogram_infer, grad=NO_GRADIENT, input_names=("values",),
+    "HistogramSummary", infer=_histogram_infer, grad=NO_GRADIENT, gpu=False, input_names=("values",),
     bind=_host_step(lambda op, arrays, *, tag: encode.histogram_summary(tag, arrays[0], op.name)),
 ))
 
 IMAGE_SUMMARY = register_op(OpDef(
-    "ImageSummary", infer=_image_infer, grad=NO_GRADIENT, input_names=("tensor",),
+    "ImageSummary", infer=_image_infer, grad=NO_GRADIENT, gpu=False, input_names=("tensor",),
     bind=_host_step(lambda op, arrays, *, tag, max_images: encode.image_summary(tag, arrays[0], max_images)),
 ))
 
 TENSOR_SUMMARY = register_op(OpDef(
-    "TensorSummaryV2", infer=_tensor_infer, grad=NO_GRADIENT, input_names=("tensor",),
+    "TensorSummaryV2", infer=_tensor_infer, grad=NO_GRADIENT, gpu=False, input_names=("tensor",),
     bind=_host_step(lambda op, arrays, *, tag, plugin_name, plugin_content, display_name, description:
                     encode.tensor_summary(tag, np.asarray(arrays[0]), plugin_name, plugin_content,
                                           display_name, description)),
@@ -126,7 +127,7 @@ def _merge(op: Operation, arrays: list[Any]) -> bytes:
 
 
 MERGE_SUMMARY = register_op(OpDef(
-    "MergeSummary", infer=_merge_infer, grad=NO_GRADIENT, input_names=("inputs",), bind=_host_step(_merge),
+    "MergeSummary", infer=_merge_infer, grad=NO_GRADIENT, gpu=False, input_names=("inputs",), bind=_host_step(_merge),
 ))
 
 
