@@ -23,7 +23,8 @@ from gpugraph.runtime.device_setup import SessionDevices, session_devices
 from gpugraph.runtime.memory import out_of_memory_message
 from gpugraph.runtime.placer import Placement, place
 from gpugraph.runtime.placer import log_lines as placement_lines
-from gpugraph.runtime.plan import ExecutionPlan, compile_plan, failing_step, needed_ops, schedule
+from gpugraph.runtime.plan import ExecutionPlan, compile_plan, needed_ops, schedule
+from gpugraph.runtime.runner import failing_step
 
 logger = logging.getLogger("gpugraph")
 
