@@ -38,6 +38,9 @@ from gpugraph.variable_scope import *  # noqa: F401,F403
 from gpugraph.runtime.session import InteractiveSession, Session, get_default_session
 from gpugraph import initializers, random, train
 from gpugraph import nn
+from gpugraph import layers, losses, metrics
+from gpugraph import app, flags, gfile, io
+from gpugraph import tf_logging as logging
 from gpugraph import summary
 from gpugraph.config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions
 

@@ -1,6 +1,7 @@
-"""``tf.nn``: activations, softmax, cross-entropies, l2_loss and bias_add.
+"""``tf.nn``: activations, softmax, cross-entropies, l2_loss and bias_add, and (in submodules)
+convolutions and pooling, dropout and normalisation, embeddings and sampled losses.
 
-The ops live in gpugraph/ops/nn_ops.py; this module adds TF1's cross-entropy wrappers (labels and
+The ops live in gpugraph/ops/; this module adds TF1's cross-entropy wrappers (labels and
 logits by keyword only, TF1's name scopes) and compositions such as xw_plus_b.
 """
 
@@ -101,3 +102,14 @@ def xw_plus_b(x: Any, weights: Any, biases: Any, name: str | None = None) -> Ten
     graph = graph_of([x, weights, biases])
     with graph.as_default(), graph.name_scope(name or "xw_plus_b") as scope:
         return bias_add(matmul(x, weights), biases, name=scope)
+
+
+# The rest of tf.nn, one family per submodule (each defines __all__).
+from gpugraph.nn.conv import *  # noqa: E402,F401,F403
+from gpugraph.nn.conv import __all__ as _conv_all  # noqa: E402
+from gpugraph.nn.regularize import *  # noqa: E402,F401,F403
+from gpugraph.nn.regularize import __all__ as _regularize_all  # noqa: E402
+from gpugraph.nn.embedding import *  # noqa: E402,F401,F403
+from gpugraph.nn.embedding import __all__ as _embedding_all  # noqa: E402
+
+__all__ += _conv_all + _regularize_all + _embedding_all

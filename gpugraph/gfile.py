@@ -1,0 +1,3 @@
+"""tf.gfile and tf.io.gfile on local files."""
+
+from __future__ import annotations
