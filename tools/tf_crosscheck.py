@@ -1,6 +1,10 @@
 """Run each example under gpugraph and under tensorflow.compat.v1, and diff what they print.
 
-    /path/to/env-with-tensorflow/bin/python tools/tf_crosscheck.py
+    /path/to/env-with-tensorflow/bin/python tools/tf_crosscheck.py [EXAMPLE.py ...]
+
+With no names, every example script (each file of examples/ with the line `import gpugraph as tf`)
+is checked; the other files there are the scripts' data helpers. tf.compat.v1.layers needs the
+`tf_keras` package in that environment (selected by TF_USE_LEGACY_KERAS=1, set here).
 
 TensorFlow is never a dependency of gpugraph; this only needs an environment that has it. Lines
 that come from random initial values differ (another random generator), and float32 results may
@@ -22,22 +26,35 @@ TF_IMPORT = ('import tensorflow.compat.v1 as tf; tf.disable_eager_execution(); '
 
 
 def run(script: Path, cwd: Path) -> str:
-    env = dict(os.environ, PYTHONPATH=str(EXAMPLES.parent), TF_CPP_MIN_LOG_LEVEL="3")
+    env = dict(os.environ, PYTHONPATH=str(EXAMPLES.parent), TF_CPP_MIN_LOG_LEVEL="3", TF_USE_LEGACY_KERAS="1")
     proc = subprocess.run([sys.executable, script.name], cwd=cwd, capture_output=True, text=True, timeout=600,
                           env=env)
     return proc.stdout if proc.returncode == 0 else proc.stdout + proc.stderr
 
 
-def main() -> int:
-    with tempfile.TemporaryDirectory() as tmp:
-        tmpdir = Path(tmp)
-        for helper in EXAMPLES.glob("*.py"):
-            if not helper.name.startswith("seed"):
-                (tmpdir / helper.name).write_text(helper.read_text())
-        for script in sorted(EXAMPLES.glob("seed*.py")):
+IMPORT_LINE = "import gpugraph as tf"
+
+
+def is_script(path: Path) -> bool:
+    return IMPORT_LINE in path.read_text().splitlines()
+
+
+def main(names: list[str]) -> int:
+    scripts = sorted(p for p in EXAMPLES.glob("*.py") if is_script(p))
+    if names:
+        scripts = [p for p in scripts if p.name in names]
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as ours_tmp:
+        tmpdir, ours_dir = Path(tmp), Path(ours_tmp)
+        for source in EXAMPLES.glob("*.py"):
+            (ours_dir / source.name).write_text(source.read_text())
+            if not is_script(source):
+                (tmpdir / source.name).write_text(source.read_text())
+        for script in scripts:
             as_tf = tmpdir / script.name
-            as_tf.write_text(script.read_text().replace("import gpugraph as tf", TF_IMPORT))
-            ours, theirs = run(script, EXAMPLES), run(as_tf, tmpdir)
+            as_tf.write_text(script.read_text().replace(IMPORT_LINE, TF_IMPORT))
+            # Seed examples read files kept in examples/; the others write logs, so run them in a copy.
+            ours = run(script, EXAMPLES) if script.name.startswith("seed") else run(ours_dir / script.name, ours_dir)
+            theirs = run(as_tf, tmpdir)
             diff = list(difflib.unified_diff(theirs.splitlines(), ours.splitlines(), "tensorflow", "gpugraph",
                                              lineterm="", n=0))
             print(f"== {script.name}: {'same output' if not diff else f'{len(diff) - 2} diff lines'}")
@@ -46,4 +63,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
