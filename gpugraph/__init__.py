@@ -26,11 +26,13 @@ from gpugraph.ops.manip_ops import *  # noqa: F401,F403
 from gpugraph.ops.index_ops import *  # noqa: F401,F403
 from gpugraph.ops.clip_ops import *  # noqa: F401,F403
 from gpugraph.ops.math_ops import *  # noqa: F401,F403
+from gpugraph.ops.dynamic_shape_ops import range  # noqa: A004 - TF1's tf.range
 from gpugraph.ops.unary_ops import *  # noqa: F401,F403
 from gpugraph.ops.nn_ops import tanh, sigmoid
 from gpugraph.ops.random_ops import *  # noqa: F401,F403
 from gpugraph.ops.reduction_ops import *  # noqa: F401,F403
 from gpugraph.ops.state_ops import assign, assign_add, assign_sub
+from gpugraph.ops.metric_ops import div_no_nan
 from gpugraph.autodiff import gradients
 from gpugraph.init_ops import *  # noqa: F401,F403
 from gpugraph.variables import *  # noqa: F401,F403

@@ -25,6 +25,7 @@ class GraphKeys:
     GLOBAL_VARIABLES = "variables"
     LOCAL_VARIABLES = "local_variables"
     MODEL_VARIABLES = "model_variables"
+    METRIC_VARIABLES = "metric_variables"
     TRAINABLE_VARIABLES = "trainable_variables"
     SUMMARIES = "summaries"
     QUEUE_RUNNERS = "queue_runners"
@@ -42,6 +43,8 @@ class GraphKeys:
     INIT_OP = "init_op"
     LOCAL_INIT_OP = "local_init_op"
     READY_OP = "ready_op"
+    READY_FOR_LOCAL_INIT_OP = "ready_for_local_init_op"
+    SUMMARY_OP = "summary_op"
     TRAIN_OP = "train_op"
     GLOBAL_STEP = "global_step"
     VARIABLES = GLOBAL_VARIABLES
@@ -88,6 +91,10 @@ class Graph:
 
     def finalize(self) -> None:
         self._finalized = True
+
+    def _unsafe_unfinalize(self) -> None:
+        """Open a finalized graph again (MonitoredSession does so on close, as TF1 does)."""
+        self._finalized = False
 
     @contextlib.contextmanager
     def as_default(self) -> Iterator[Graph]:

@@ -2,4 +2,9 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from gpugraph.losses.losses_impl import *  # noqa: F401,F403
+from gpugraph.losses.losses_impl import __all__ as _impl_all
+from gpugraph.losses.util import *  # noqa: F401,F403
+from gpugraph.losses.util import __all__ as _util_all
+
+__all__: list[str] = _impl_all + _util_all

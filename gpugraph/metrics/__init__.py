@@ -2,4 +2,11 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from gpugraph.metrics.confusion_metrics import *  # noqa: F401,F403
+from gpugraph.metrics.confusion_metrics import __all__ as _confusion_all
+from gpugraph.metrics.mean_metrics import *  # noqa: F401,F403
+from gpugraph.metrics.mean_metrics import __all__ as _mean_all
+from gpugraph.metrics.threshold_metrics import *  # noqa: F401,F403
+from gpugraph.metrics.threshold_metrics import __all__ as _threshold_all
+
+__all__: list[str] = _confusion_all + _mean_all + _threshold_all

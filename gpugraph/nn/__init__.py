@@ -111,5 +111,7 @@ from gpugraph.nn.regularize import *  # noqa: E402,F401,F403
 from gpugraph.nn.regularize import __all__ as _regularize_all  # noqa: E402
 from gpugraph.nn.embedding import *  # noqa: E402,F401,F403
 from gpugraph.nn.embedding import __all__ as _embedding_all  # noqa: E402
+from gpugraph.nn.normalization import *  # noqa: E402,F401,F403
+from gpugraph.nn.normalization import __all__ as _normalization_all  # noqa: E402
 
-__all__ += _conv_all + _regularize_all + _embedding_all
+__all__ += _conv_all + _regularize_all + _embedding_all + _normalization_all

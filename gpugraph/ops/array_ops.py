@@ -10,7 +10,7 @@ import numpy as np
 from gpugraph.framework import dtypes
 from gpugraph.framework.tensor import Tensor
 from gpugraph.framework.tensor_shape import TensorShape
-from gpugraph.ops import shape_fns
+from gpugraph.ops import dynamic_shape_ops, shape_fns
 from gpugraph.ops.constant_ops import convert_to_tensor
 from gpugraph.ops.registry import NO_GRADIENT, OpDef, graph_of, register_op
 
@@ -227,8 +227,8 @@ def _int(value: Any, what: str) -> int:
 
 
 def _ints(values: Any, what: str) -> tuple[int, ...]:
-    if isinstance(values, Tensor) or hasattr(values, "_as_tensor"):
-        raise TypeError(f"{what}: a value given as a Tensor is not supported; pass a list of ints.")
+    if dynamic_shape_ops.contains_graph_value(values):
+        values = _known_ints(values, what)
     if isinstance(values, np.ndarray):
         values = values.reshape(-1).tolist()
     if not isinstance(values, (list, tuple)):
@@ -244,9 +244,19 @@ def _axis(axis: Any, what: str) -> int:
     return axes[0]
 
 
+def _known_ints(value: Any, what: str) -> list[int]:
+    """A Tensor argument whose value the graph alone fixes; one known only at run time is refused."""
+    t = convert_to_tensor(value)
+    known = shape_fns.constant_value(t)
+    if known is None or not t.dtype.base_dtype.is_integer:
+        raise TypeError(f"{what}: a Tensor whose value is only known at run time is not supported here; "
+                        f"got {t}.")
+    return np.asarray(known).reshape(-1).tolist()
+
+
 def _shape_tuple(shape: Any, what: str) -> tuple[int, ...]:
-    if isinstance(shape, Tensor):
-        raise TypeError(f"{what}: a shape given as a Tensor is not supported; pass a list of ints.")
+    if dynamic_shape_ops.contains_graph_value(shape):
+        shape = _known_ints(shape, what)
     if isinstance(shape, TensorShape):
         if not shape.is_fully_defined():
             raise ValueError(f"{what}: shape {shape} must be fully defined")
@@ -258,7 +268,18 @@ def _shape_tuple(shape: Any, what: str) -> tuple[int, ...]:
 
 
 def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
-    return RESHAPE(tensor, name=name, shape=_shape_tuple(shape, "tf.reshape"))
+    """``tensor`` with the given shape; a shape Tensor (or a list holding some) may be known only at run time."""
+    if not dynamic_shape_ops.contains_graph_value(shape):
+        return RESHAPE(tensor, name=name, shape=_shape_tuple(shape, "tf.reshape"))
+    graph = graph_of([tensor, *_flat(shape)])
+    with graph.as_default(), graph.name_scope(name or "Reshape") as scope:
+        return dynamic_shape_ops.reshape(tensor, shape, scope)
+
+
+def _flat(value: Any) -> list[Any]:
+    if isinstance(value, (list, tuple)):
+        return [v for item in value for v in _flat(item)]
+    return [value]
 
 
 def reshape_like(x: Any, like: Tensor, name: str | None = None) -> Tensor:
@@ -285,7 +306,12 @@ def squeeze(input: Any, axis: Any = None, name: str | None = None, squeeze_dims:
 
 
 def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
-    return FILL(value, name=name, shape=TensorShape(_shape_tuple(dims, "tf.fill")))
+    """A tensor of shape ``dims`` filled with the scalar ``value``; ``dims`` may be a run-time Tensor."""
+    if not dynamic_shape_ops.contains_graph_value(dims):
+        return FILL(value, name=name, shape=TensorShape(_shape_tuple(dims, "tf.fill")))
+    graph = graph_of([value, *_flat(dims)])
+    with graph.as_default(), graph.name_scope(name or "Fill") as scope:
+        return dynamic_shape_ops.fill(dims, value, scope)
 
 
 def zeros(shape: Any, dtype: Any = dtypes.float32, name: str | None = None) -> Tensor:

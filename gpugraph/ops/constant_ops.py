@@ -60,6 +60,8 @@ PLACEHOLDER_WITH_DEFAULT = register_op(OpDef(
 
 def infer_dtype(value: Any) -> dtypes.DType:
     """TF1's default dtypes: Python floats -> float32, ints -> int32 (int64 if too big)."""
+    if isinstance(value, (str, bytes)) or _is_text_array(value):
+        return dtypes.string
     if isinstance(value, (np.ndarray, np.generic)):
         return dtypes.as_dtype(value.dtype)
     try:
@@ -81,8 +83,38 @@ def infer_dtype(value: Any) -> dtypes.DType:
     raise TypeError(f"Failed to convert object of type {type(value)} to Tensor: unsupported dtype {arr.dtype}.")
 
 
+def _is_text_array(value: Any) -> bool:
+    """NumPy text arrays, and lists whose every leaf is str/bytes (mixed lists stay refused, as in TF1)."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "SU":
+            return True
+        return value.dtype == object and value.size > 0 and all(isinstance(v, (str, bytes)) for v in value.flat)
+    if isinstance(value, (list, tuple)) and value:
+        return all(isinstance(v, (str, bytes)) or _is_text_array(v) for v in value)
+    return False
+
+
+def to_strings(value: Any, what: str) -> np.ndarray:
+    """A string tensor's value: an object array of bytes (str is encoded as UTF-8), as TF1 holds them."""
+    try:
+        arr = np.array(value, dtype=object)
+    except ValueError as e:
+        raise ValueError(f"{what}: cannot convert {type(value).__name__} to an array: {e}") from None
+    out = np.empty(arr.shape, dtype=object)
+    flat = out.reshape(-1)
+    for i, v in enumerate(arr.reshape(-1)):
+        if isinstance(v, str):
+            v = v.encode("utf-8")
+        if not isinstance(v, bytes):
+            raise TypeError(f"{what}: expected string, got {_short(v)} of type '{type(v).__name__}' instead.")
+        flat[i] = bytes(v)
+    return out
+
+
 def to_numpy(value: Any, dtype: dtypes.DType, what: str) -> np.ndarray:
     """Convert ``value`` to ``dtype`` exactly as TF1 accepts it: no silent float->int truncation."""
+    if dtype.base_dtype == dtypes.string:
+        return to_strings(value, what)
     try:
         src = np.asarray(value)
     except (ValueError, TypeError) as e:

@@ -303,6 +303,12 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, name: str | 
 
 
 def tile(input: Any, multiples: Any, name: str | None = None) -> Tensor:
+    from gpugraph.ops import dynamic_shape_ops
+
+    if dynamic_shape_ops.contains_graph_value(multiples):  # multiples known only at run time (or packed)
+        graph = graph_of([input, multiples])
+        with graph.as_default(), graph.name_scope(name or "Tile") as scope:
+            return dynamic_shape_ops.tile(input, multiples, scope)
     return TILE(input, name=name, multiples=_ints(multiples, "tf.tile multiples"))
 
 

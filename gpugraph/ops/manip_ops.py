@@ -14,7 +14,7 @@ import numpy as np
 from gpugraph.framework import dtypes
 from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.framework.tensor_shape import TensorShape
-from gpugraph.ops import array_ops, slicing_ops
+from gpugraph.ops import array_ops, shape_fns, slicing_ops
 from gpugraph.ops.constant_ops import convert_to_tensor
 from gpugraph.ops.registry import OpDef, register_op
 
@@ -30,8 +30,21 @@ def _no_tensor(value: Any, what: str) -> None:
         raise TypeError(f"{what} given as a Tensor is not supported; pass Python ints.")
 
 
+def _static_value(value: Any, what: str) -> Any:
+    """A Tensor argument (or list holding Tensors) whose value the graph alone fixes, as NumPy; else refused."""
+    from gpugraph.ops import dynamic_shape_ops
+
+    if not dynamic_shape_ops.contains_graph_value(value):
+        return value
+    t = convert_to_tensor(value)
+    known = shape_fns.constant_value(t)
+    if known is None:
+        raise TypeError(f"{what} given as a Tensor known only at run time is not supported; got {t}.")
+    return known
+
+
 def _int(value: Any, what: str) -> int:
-    _no_tensor(value, what)
+    value = _static_value(value, what)
     arr = np.asarray(value)
     if arr.ndim != 0 or arr.dtype.kind not in "iu":
         raise TypeError(f"{what} must be a Python int, got {value!r}")
@@ -39,7 +52,7 @@ def _int(value: Any, what: str) -> int:
 
 
 def _ints(value: Any, what: str) -> tuple[int, ...]:
-    _no_tensor(value, what)
+    value = _static_value(value, what)
     if isinstance(value, (int, np.integer)):
         return (int(value),)
     try:

@@ -14,6 +14,7 @@ from gpugraph.framework import dtypes
 from gpugraph.framework.graph import get_default_graph
 from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.framework.tensor_shape import TensorShape
+from gpugraph.ops import dynamic_shape_ops, shape_fns
 from gpugraph.ops.registry import NO_GRADIENT, OpDef, register_op
 
 __all__ = ["random_uniform", "random_normal", "truncated_normal", "set_random_seed", "get_seed"]
@@ -41,10 +42,19 @@ def get_seed(op_seed: int | None) -> tuple[int, int] | None:
     return (0, _MAXINT32) if seeds == (0, 0) else seeds  # (0, 0) means "nondeterministic" to TF1 kernels
 
 
-def _random_infer(*, shape: TensorShape, dtype: dtypes.DType, seeds: Any) -> Any:
+def _random_infer(*shape_input: Tensor, shape: TensorShape, dtype: dtypes.DType, seeds: Any) -> Any:
+    """``shape`` is the static shape; a run-time shape comes as the one input, as TF1's ``shape`` input."""
     if not dtype.is_floating:
         raise TypeError(f"Random op dtype must be floating point, got {dtype.name}")
     return shape, dtype
+
+
+def _run_time_dims(dims: Any) -> tuple[int, ...]:
+    out = tuple(int(d) for d in np.asarray(dims).reshape(-1).tolist())
+    for d in out:
+        if d < 0:
+            raise ValueError(f"Dimension {d} must be >= 0")
+    return out
 
 
 def _truncated(gen: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -65,10 +75,12 @@ _DRAWS = {
 
 def _bind_random(op: Operation, ctx: Any) -> Any:
     gen = ctx.rng(op)
-    shape = tuple(op.get_attr("shape").as_list())
     np_dtype = op.get_attr("dtype").np_dtype
     draw = _DRAWS[op.type]
     xp = ctx.backend.xp
+    if op.inputs:
+        return lambda dims: xp.asarray(draw(gen, _run_time_dims(dims)).astype(np_dtype))
+    shape = tuple(op.get_attr("shape").as_list())
     return lambda: xp.asarray(draw(gen, shape).astype(np_dtype))
 
 
@@ -82,7 +94,7 @@ RANDOM_STANDARD_NORMAL = _random_op("RandomStandardNormal")
 TRUNCATED_NORMAL = _random_op("TruncatedNormal")
 
 
-def _uniform_int_infer(minval: Tensor, maxval: Tensor, *, shape: TensorShape, seeds: Any) -> Any:
+def _uniform_int_infer(minval: Tensor, maxval: Tensor, *shape_input: Tensor, shape: TensorShape, seeds: Any) -> Any:
     if not minval.dtype.base_dtype.is_integer:
         raise TypeError(f"RandomUniformInt needs an integer dtype, got {minval.dtype.base_dtype.name}")
     for t in (minval, maxval):
@@ -93,11 +105,12 @@ def _uniform_int_infer(minval: Tensor, maxval: Tensor, *, shape: TensorShape, se
 
 def _bind_uniform_int(op: Operation, ctx: Any) -> Any:
     gen = ctx.rng(op)
-    shape = tuple(op.get_attr("shape").as_list())
+    static = tuple(op.get_attr("shape").as_list()) if not op.inputs[2:] else ()
     np_dtype = op.outputs[0].dtype.np_dtype
     xp = ctx.backend.xp
 
-    def draw(lo: Any, hi: Any) -> Any:
+    def draw(lo: Any, hi: Any, *dims: Any) -> Any:
+        shape = _run_time_dims(dims[0]) if dims else static
         lo, hi = int(lo), int(hi)
         if lo >= hi:
             raise ValueError(f"Need minval < maxval: {lo} >= {hi}")
@@ -107,18 +120,25 @@ def _bind_uniform_int(op: Operation, ctx: Any) -> Any:
 
 RANDOM_UNIFORM_INT = register_op(OpDef(
     "RandomUniformInt", infer=_uniform_int_infer, bind=_bind_uniform_int, stateful=True, grad=NO_GRADIENT,
-    gpu=False,
-    input_names=("minval", "maxval"),
+    gpu=False, same_dtype=False,
+    input_names=("minval", "maxval", "shape"),
 ))
 
 
-def _static_shape(shape: Any, what: str) -> TensorShape:
-    if isinstance(shape, Tensor):
-        raise TypeError(f"{what}: a shape given as a Tensor is not supported; pass a list of ints.")
-    s = TensorShape(shape)
-    if not s.is_fully_defined():
-        raise ValueError(f"{what}: shape {s} must be fully defined")
-    return s
+def _shape_arg(shape: Any, what: str) -> tuple[TensorShape, list[Tensor]]:
+    """The static shape, and the shape tensor to pass as an input when only the run time knows it."""
+    if not dynamic_shape_ops.contains_graph_value(shape):
+        s = TensorShape(shape)
+        if not s.is_fully_defined():
+            raise ValueError(f"{what}: shape {s} must be fully defined")
+        if any(d < 0 for d in s.as_list()):
+            raise ValueError(f"{what}: Dimension {min(s.as_list())} must be >= 0")
+        return s, []
+    shape_t = dynamic_shape_ops.shape_tensor(shape)
+    values = dynamic_shape_ops.known_values(shape_t)
+    if values is not None:
+        return _shape_arg(list(values), what)
+    return shape_fns.constant_value_as_shape(shape_t), [shape_t]
 
 
 def _scaled(opdef: OpDef, default: str, shape: Any, mean: Any, stddev: Any, dtype: Any, seed: Any,
@@ -127,12 +147,12 @@ def _scaled(opdef: OpDef, default: str, shape: Any, mean: Any, stddev: Any, dtyp
     from gpugraph.ops.math_ops import add, multiply
 
     dt = dtypes.as_dtype(dtype).base_dtype
-    static = _static_shape(shape, f"tf.{default}")
     graph = get_default_graph()
     with graph.name_scope(name or default) as scope:
+        static, shape_input = _shape_arg(shape, f"tf.{default}")
         mean_t = convert_to_tensor(mean, dtype=dt, name="mean")
         stddev_t = convert_to_tensor(stddev, dtype=dt, name="stddev")
-        raw = opdef(name=opdef.name, shape=static, dtype=dt, seeds=get_seed(seed))
+        raw = opdef(*shape_input, name=opdef.name, shape=static, dtype=dt, seeds=get_seed(seed))
         return add(multiply(raw, stddev_t, name="mul"), mean_t, name=scope)
 
 
@@ -148,14 +168,14 @@ def random_uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any =
     if not (dt.is_integer or dt.is_floating):
         raise ValueError(f"tf.random_uniform: dtype {dt.name} is not supported")
     maxval = 1 if maxval is None else maxval
-    static = _static_shape(shape, "tf.random_uniform")
     graph = get_default_graph()
     with graph.name_scope(name or "random_uniform") as scope:
+        static, shape_input = _shape_arg(shape, "tf.random_uniform")
         lo = convert_to_tensor(minval, dtype=dt, name="min")
         hi = convert_to_tensor(maxval, dtype=dt, name="max")
         if dt.is_integer:
-            return RANDOM_UNIFORM_INT(lo, hi, name=scope, shape=static, seeds=get_seed(seed))
-        raw = RANDOM_UNIFORM(name="RandomUniform", shape=static, dtype=dt, seeds=get_seed(seed))
+            return RANDOM_UNIFORM_INT(lo, hi, *shape_input, name=scope, shape=static, seeds=get_seed(seed))
+        raw = RANDOM_UNIFORM(*shape_input, name="RandomUniform", shape=static, dtype=dt, seeds=get_seed(seed))
         return add(multiply(raw, subtract(hi, lo, name="sub"), name="mul"), lo, name=scope)
 
 

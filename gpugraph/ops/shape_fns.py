@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
+
 from gpugraph.framework import dtypes
 from gpugraph.framework.tensor import Tensor
 from gpugraph.framework.tensor_shape import TensorShape
@@ -111,3 +113,94 @@ def reduced_dims(dims: Dims, axes: tuple[int, ...] | None, keepdims: bool) -> Di
 
 def known(dims: Sequence[Any] | None) -> bool:
     return dims is not None and all(d is not None for d in dims)
+
+
+# --- values known while the graph is built (TF1's tensor_util.constant_value / constant_value_as_shape) ---
+_FOLD_LIMIT = 1024  # elements: larger inputs are not evaluated at build time
+_NEVER_FOLDED = frozenset(["PlaceholderWithDefault"])
+
+
+def constant_value(t: Tensor) -> Any:
+    """The NumPy value of ``t`` when the graph alone determines it (small, pure subgraphs), else None."""
+    return _constant_value(t, 16)
+
+
+def _constant_value(t: Tensor, depth: int) -> Any:
+    op = t.op
+    if op.type == "Const":
+        return op.get_attr("value")
+    if op.type in ("Shape", "Size", "Rank"):
+        dims = op.inputs[0].shape.as_tuple()
+        if op.type == "Rank":
+            return None if dims is None else np.asarray(len(dims), np.int32)
+        if not known(dims):
+            return None
+        value = dims if op.type == "Shape" else int(np.prod(dims, dtype=np.int64))
+        return np.asarray(value, op.get_attr("out_type").np_dtype)
+    if op.type == "StridedSlice" and op.inputs[0].op.type == "Shape":
+        dims = partial_shape_values(op.inputs[0])
+        if dims is not None:
+            picked = np.asarray(dims, dtype=object)[op.get_attr("spec")]
+            if all(d is not None for d in np.asarray(picked).reshape(-1)):
+                return np.asarray(picked, dtype=t.dtype.np_dtype)
+            return None
+    opdef = op.opdef
+    if (depth <= 0 or opdef.impl is None or opdef.stateful or opdef.ref_input or len(op.outputs) != 1
+            or op.type in _NEVER_FOLDED or t.dtype.base_dtype == dtypes.string):
+        return None
+    values = []
+    for inp in op.inputs:
+        v = _constant_value(inp, depth - 1)
+        if v is None or np.size(v) > _FOLD_LIMIT:
+            return None
+        values.append(np.asarray(v))
+    try:
+        with np.errstate(all="ignore"):
+            return np.asarray(opdef.impl(np, *values, **op.attrs))
+    except Exception:  # an op that fails here fails again, with its proper error, at run time
+        return None
+
+
+def partial_shape_values(t: Tensor) -> list[int | None] | None:
+    """The entries of a 1-D shape tensor known at build time (-1 kept; None unknown); None if the length is not."""
+    op = t.op
+    if op.type == "Shape":
+        dims = op.inputs[0].shape.as_tuple()
+        return None if dims is None else list(dims)
+    value = constant_value(t)
+    if value is not None:
+        return [int(v) for v in np.asarray(value).reshape(-1)]
+    if op.type == "Pack" and op.get_attr("axis") == 0:
+        out: list[int | None] = []
+        for inp in op.inputs:
+            v = constant_value(inp)
+            out.append(None if v is None or np.ndim(v) != 0 else int(v))
+        return out
+    if op.type == "ConcatV2":
+        parts = [partial_shape_values(inp) for inp in op.inputs]
+        if any(p is None for p in parts):
+            return _unknown_entries(t)
+        return [d for p in parts for d in p]  # type: ignore[union-attr]
+    if op.type == "StridedSlice" and op.inputs[0].op.type == "Shape":
+        dims = partial_shape_values(op.inputs[0])
+        spec = op.get_attr("spec")
+        if dims is not None and t.shape.ndims == 1:
+            return list(np.asarray(dims, dtype=object)[spec])
+    if op.type in ("Identity", "Cast"):
+        return partial_shape_values(op.inputs[0])
+    return _unknown_entries(t)
+
+
+def _unknown_entries(t: Tensor) -> list[int | None] | None:
+    dims = t.shape.as_tuple()
+    if dims is None or len(dims) != 1 or dims[0] is None:
+        return None
+    return [None] * dims[0]
+
+
+def constant_value_as_shape(t: Tensor) -> TensorShape:
+    """The static shape a 1-D shape tensor describes: unknown entries (and -1) become None."""
+    values = partial_shape_values(t)
+    if values is None:
+        return TensorShape(None)
+    return TensorShape([None if v is None or v < 0 else v for v in values])

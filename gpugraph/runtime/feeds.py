@@ -13,7 +13,7 @@ from gpugraph.ops.constant_ops import to_numpy
 def checked_feed(spec: Any, value: Any) -> Any:
     """Convert one fed value to the tensor's dtype and check its shape; errors name the tensor."""
     kind = type(value)
-    if kind is np.ndarray and value.dtype == spec.np_dtype:
+    if kind is np.ndarray and value.dtype == spec.np_dtype and value.dtype.kind != "O":
         arr = value
     elif (kind is float or kind is np.float64 or kind is np.float32) and spec.np_dtype.kind == "f":
         arr = np.asarray(value, dtype=spec.np_dtype)  # the per-sample loop's scalars: nothing to check

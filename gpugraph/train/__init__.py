@@ -34,3 +34,22 @@ from gpugraph.train.momentum import MomentumOptimizer  # noqa: E402
 from gpugraph.train.rmsprop import RMSPropOptimizer  # noqa: E402
 
 __all__ += ["AdadeltaOptimizer", "AdagradOptimizer", "AdamOptimizer", "MomentumOptimizer", "RMSPropOptimizer"]
+
+from gpugraph.train.session_run_hook import (  # noqa: E402 - monitored sessions and their hooks
+    SessionRunArgs, SessionRunContext, SessionRunHook, SessionRunValues,
+)
+from gpugraph.train.basic_session_run_hooks import (  # noqa: E402
+    CheckpointSaverHook, CheckpointSaverListener, FeedFnHook, FinalOpsHook, GlobalStepWaiterHook, LoggingTensorHook,
+    NanLossDuringTrainingError, NanTensorHook, SecondOrStepTimer, StepCounterHook, StopAtStepHook, SummarySaverHook,
+)
+from gpugraph.train.scaffold import Scaffold  # noqa: E402
+from gpugraph.train.monitored_session import (  # noqa: E402
+    ChiefSessionCreator, MonitoredSession, MonitoredTrainingSession, SessionCreator, SingularMonitoredSession,
+    WorkerSessionCreator,
+)
+
+__all__ += ["CheckpointSaverHook", "CheckpointSaverListener", "ChiefSessionCreator", "FeedFnHook", "FinalOpsHook",
+            "GlobalStepWaiterHook", "LoggingTensorHook", "MonitoredSession", "MonitoredTrainingSession",
+            "NanLossDuringTrainingError", "NanTensorHook", "Scaffold", "SecondOrStepTimer", "SessionCreator",
+            "SessionRunArgs", "SessionRunContext", "SessionRunHook", "SessionRunValues", "SingularMonitoredSession",
+            "StepCounterHook", "StopAtStepHook", "SummarySaverHook", "WorkerSessionCreator"]

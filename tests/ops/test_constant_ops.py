@@ -59,7 +59,7 @@ def test_values_that_do_not_fit_the_dtype() -> None:
     np.testing.assert_array_equal(run(tf.constant([1, 2], dtype=tf.float64)), [1.0, 2.0])
 
 
-@pytest.mark.parametrize("value", [None, "abc", ["a", "b"], [1, None], object()])
+@pytest.mark.parametrize("value", [None, ["a", 1], [1, None], object()])  # text is a string tensor now
 def test_unsupported_values_raise_type_error(value: Any) -> None:
     with pytest.raises(TypeError, match="convert"):
         tf.constant(value)

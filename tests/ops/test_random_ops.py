@@ -113,7 +113,7 @@ def test_random_shape_must_be_static_and_dtype_floating():
     with pytest.raises(TypeError):
         tf.random_normal([2], dtype=tf.int32)
     with pytest.raises(TypeError):
-        tf.random_uniform(tf.constant([2]))
+        tf.random_uniform(tf.constant([2.0]))  # a shape tensor must be int32 or int64
 
 
 def test_random_aliases_module():
