@@ -15,6 +15,7 @@ from gpugraph.framework.dtypes import bool_ref, float32_ref, float64_ref, int32_
 from gpugraph.framework.graph import Graph, GraphKeys, get_default_graph, reset_default_graph
 from gpugraph.framework.device import DeviceSpec
 from gpugraph.framework.tensor import Operation, Tensor
+from gpugraph.framework.node_def import NodeDef
 from gpugraph.framework.tensor_shape import Dimension, TensorShape
 from gpugraph.ops import operators as _operators  # noqa: F401 - installs Tensor's operators
 from gpugraph.ops.array_ops import *  # noqa: F401,F403

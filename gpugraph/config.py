@@ -264,7 +264,7 @@ class ConfigProto(_Message):
 
 @dataclass(repr=True, eq=True)
 class RunOptions(_Message):
-    """``tf.RunOptions`` for ``Session.run(options=...)``; accepted, tracing is not collected."""
+    """``tf.RunOptions`` for ``Session.run(options=...)``; any trace_level above NO_TRACE times each step."""
 
     NO_TRACE: ClassVar[int] = 0
     SOFTWARE_TRACE: ClassVar[int] = 1
@@ -290,11 +290,18 @@ def _any(name: str, value: Any) -> Any:
     return value
 
 
+def _empty_step_stats() -> Any:
+    from gpugraph.runtime.tracing import step_stats_classes
+
+    return step_stats_classes()["StepStats"]()
+
+
 @dataclass(repr=True, eq=True)
 class RunMetadata(_Message):
-    """``tf.RunMetadata`` for ``Session.run(run_metadata=...)``; filled by nothing yet."""
+    """``tf.RunMetadata`` for ``Session.run(run_metadata=...)``: a traced run fills ``step_stats``
+    (a StepStats protobuf with TF's fields), one NodeExecStats per executed step."""
 
-    step_stats: Any = None
+    step_stats: Any = field(default_factory=_empty_step_stats)
     cost_graph: Any = None
     partition_graphs: list = field(default_factory=list)
 
@@ -303,6 +310,15 @@ class RunMetadata(_Message):
         "cost_graph": _any,
         "partition_graphs": lambda name, value: list(value),
     }
+
+    def SerializeToString(self) -> bytes:  # noqa: N802 - protobuf's name
+        """TF's RunMetadata wire format (step_stats only), as FileWriter.add_run_metadata writes it."""
+        from gpugraph.runtime.tracing import step_stats_classes
+
+        proto = step_stats_classes()["RunMetadata"]()
+        if self.step_stats is not None:
+            proto.step_stats.ParseFromString(self.step_stats.SerializeToString())
+        return proto.SerializeToString()
 
 
 def check_session_config(config: Any) -> ConfigProto | None:

@@ -263,6 +263,12 @@ class Graph:
         finally:
             state.device_stack, state.colocation_stack = saved_devices, saved_colocation
 
+    def as_graph_def(self, from_version: int | None = None, add_shapes: bool = False) -> Any:
+        """The graph as a GraphDef protobuf: one ``tf.NodeDef`` per operation, in creation order."""
+        from gpugraph.summary.graph_def import graph_to_graph_def
+
+        return graph_to_graph_def(self, add_shapes=add_shapes)
+
     # --- lookup ---
     def get_operations(self) -> list[Operation]:
         return list(self._ops)

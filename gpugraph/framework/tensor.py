@@ -95,16 +95,14 @@ class Operation:
         _session_for(session, self._graph, f"Operation '{self._name}'").run(self, feed_dict)
 
     @property
-    def node_def(self) -> str:
-        lines = [f'name: "{self._name}"', f'op: "{self.type}"']
-        lines += [f'input: "{t.name}"' for t in self._inputs]
-        lines += [f'input: "^{op.name}"' for op in self._control_inputs]
-        if self._device:
-            lines.append(f'device: "{self._device}"')
-        return "\n".join(lines) + "\n"
+    def node_def(self) -> Any:
+        """This op as a ``tf.NodeDef`` protobuf; ``str()`` of it is the text proto TF1 prints."""
+        from gpugraph.framework.node_def import node_def_of
+
+        return node_def_of(self)
 
     def __str__(self) -> str:
-        return self.node_def
+        return str(self.node_def)
 
     def __repr__(self) -> str:
         return f"<tf.Operation '{self._name}' type={self.type}>"

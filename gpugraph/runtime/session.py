@@ -129,6 +129,8 @@ class BaseSession:
             key, compiled = None, None  # an unhashable fetch: compile without caching
         if compiled is None:
             compiled = self._compile(fetches, feed_dict, key)
+        if run_metadata is not None and getattr(options, "trace_level", 0):
+            return compiled.rebuild(self._execute(compiled, feed_dict, run_metadata))
         return compiled.rebuild(self._execute(compiled, feed_dict))
 
     def make_callable(self, fetches: Any, feed_list: Any = None, accept_options: bool = False) -> Any:
@@ -214,7 +216,7 @@ class BaseSession:
             raise TypeError(f"Cannot interpret feed_dict key as Tensor: {msg}") from None
         return el
 
-    def _execute(self, compiled: _CompiledRun, feed_dict: Any) -> list[Any]:
+    def _execute(self, compiled: _CompiledRun, feed_dict: Any, run_metadata: Any = None) -> list[Any]:
         plan = compiled.plan
         slots = plan.template.copy()
         if plan.feeds:
@@ -226,7 +228,9 @@ class BaseSession:
                     None, op, f"Attempting to use uninitialized value {op.name}\n\t [[{op.name}/read]]")
         try:
             with np.errstate(all="ignore"):
-                if plan.placements is None:
+                if run_metadata is not None:
+                    self._run_traced(plan, slots, run_metadata)
+                elif plan.placements is None:
                     plan.runner(slots)
                 else:
                     with self._activate():
@@ -247,6 +251,15 @@ class BaseSession:
                 value = value.copy()
             out.append(value)
         return out
+
+    def _run_traced(self, plan: ExecutionPlan, slots: list[Any], run_metadata: Any) -> None:
+        """Runs the plan timing each step; ``run_metadata.step_stats`` gets one entry per step."""
+        from gpugraph.runtime.tracing import run_traced
+
+        def run(runner: Any) -> None:
+            with self._activate() if plan.placements is not None else contextlib.nullcontext():
+                runner(slots)
+        run_metadata.step_stats = run_traced(plan, run)
 
     def _activate(self) -> Any:
         """CUDA's current device and stream for a plan with GPU steps (GPU:0's; others switch per copy)."""

@@ -95,21 +95,13 @@ def _list_value(items: Any) -> Any | None:
 
 def graph_to_graph_def(graph: Graph, add_shapes: bool = True) -> Any:
     """The GraphDef of ``graph``'s operations, in creation order."""
-    from tensorboardX.proto import attr_value_pb2, graph_pb2, node_def_pb2
+    from tensorboardX.proto import graph_pb2
 
-    nodes = []
-    for op in graph.get_operations():
-        node = node_def_pb2.NodeDef(name=op.name, op=op.type, device=op.device)
-        node.input.extend(input_name(t) for t in op.inputs)
-        node.input.extend(f"^{c.name}" for c in op.control_inputs)
-        for key, value in sorted(op.attrs.items()):
-            attr = _attr_value(value)
-            if attr is not None:
-                node.attr[key].CopyFrom(attr)
-        if "T" not in node.attr and "dtype" not in node.attr and op.inputs:
-            node.attr["T"].type = dtype_enum(op.inputs[0].dtype.base_dtype)
-        if add_shapes and op.outputs:
-            shapes = attr_value_pb2.AttrValue.ListValue(shape=[_shape_proto(t.shape) for t in op.outputs])
-            node.attr["_output_shapes"].list.CopyFrom(shapes)
-        nodes.append(node)
-    return graph_pb2.GraphDef(node=nodes)
+    from gpugraph.framework.node_def import node_def_of
+
+    return graph_pb2.GraphDef(node=[node_def_of(op, add_shapes) for op in graph.get_operations()])
+
+
+# public names for gpugraph.framework.node_def
+attr_value = _attr_value
+shape_proto = _shape_proto

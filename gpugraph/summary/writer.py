@@ -128,6 +128,7 @@ class FileWriter:
         self._suffix = filename_suffix or ""
         self._session = session
         self._seen_summary_tags: set[str] = set()
+        self._run_metadata_tags: set[str] = set()
         self._closed = True
         self.reopen()
         if graph is not None or graph_def is not None:
@@ -227,6 +228,21 @@ class FileWriter:
             raise TypeError("The passed graph must be an instance of `Graph` or the deprecated `GraphDef`, "
                             f"got {type(graph if graph is not None else graph_def).__name__}")
         self._add_event(event_pb2.Event(graph_def=proto.SerializeToString()), global_step)
+
+    def add_run_metadata(self, run_metadata: Any, tag: str, global_step: Any = None) -> None:
+        """Writes a traced run's ``tf.RunMetadata`` under ``tag`` (TensorBoard's per-step compute stats).
+
+        As in TF1, a tag may be used once per writer: a second use is a ValueError.
+        """
+        from tensorboardX.proto import event_pb2
+
+        if tag in self._run_metadata_tags:
+            raise ValueError("The provided tag was already used for this event type")
+        if not hasattr(run_metadata, "SerializeToString"):
+            raise TypeError(f"add_run_metadata expects a tf.RunMetadata, got {type(run_metadata).__name__}")
+        self._run_metadata_tags.add(tag)
+        tagged = event_pb2.TaggedRunMetadata(tag=tag, run_metadata=run_metadata.SerializeToString())
+        self._add_event(event_pb2.Event(tagged_run_metadata=tagged), global_step)
 
 
 class FileWriterCache:

@@ -1,0 +1,122 @@
+"""Traced runs: ``Session.run(options=RunOptions(trace_level=...), run_metadata=...)`` fills step_stats.
+
+``StepStats`` and ``RunMetadata`` are protobuf messages with TF's field names and numbers (the subset
+gpugraph fills), so their bytes read as TF's RunMetadata in TensorBoard. A traced run executes the
+same steps through a runner with a clock reading after each step; on a GPU the times are host times
+(kernel launches are asynchronous).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Callable
+
+from gpugraph.runtime.runner import generate_runner, releases_after
+
+if TYPE_CHECKING:
+    from gpugraph.runtime.plan import ExecutionPlan
+
+__all__ = ["step_stats_classes", "run_traced", "HOST_DEVICE"]
+
+HOST_DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
+
+_INT64, _UINT32, _STRING, _MESSAGE = 3, 13, 9, 11
+_OPTIONAL, _REPEATED = 1, 3
+_MESSAGES = {
+    "NodeExecStats": [("node_name", 1, _STRING), ("all_start_micros", 2, _INT64), ("op_start_rel_micros", 3, _INT64),
+                      ("op_end_rel_micros", 4, _INT64), ("all_end_rel_micros", 5, _INT64),
+                      ("timeline_label", 8, _STRING), ("scheduled_micros", 9, _INT64), ("thread_id", 10, _UINT32),
+                      ("all_start_nanos", 13, _INT64), ("op_start_rel_nanos", 14, _INT64),
+                      ("op_end_rel_nanos", 15, _INT64), ("all_end_rel_nanos", 16, _INT64),
+                      ("scheduled_nanos", 17, _INT64)],
+    "DeviceStepStats": [("device", 1, _STRING), ("node_stats", 2, "NodeExecStats")],
+    "StepStats": [("dev_stats", 1, "DeviceStepStats")],
+    "RunMetadata": [("step_stats", 1, "StepStats")],
+}
+_REPEATED_FIELDS = {"node_stats", "dev_stats"}
+
+
+@functools.cache
+def step_stats_classes() -> dict[str, type]:
+    """The message classes by name: NodeExecStats, DeviceStepStats, StepStats, RunMetadata."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    package = "gpugraph.tracing"
+    proto = descriptor_pb2.FileDescriptorProto(name="gpugraph/step_stats.proto", package=package, syntax="proto3")
+    for message, message_fields in _MESSAGES.items():
+        m = proto.message_type.add(name=message)
+        for name, number, kind in message_fields:
+            f = m.field.add(name=name, number=number, json_name=_camel(name))
+            f.label = _REPEATED if name in _REPEATED_FIELDS else _OPTIONAL
+            if isinstance(kind, str):
+                f.type, f.type_name = _MESSAGE, f".{package}.{kind}"
+            else:
+                f.type = kind
+    pool = descriptor_pool.DescriptorPool()  # a pool of our own: no clash with TF's or TensorBoard's names
+    pool.Add(proto)
+    return {name: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{package}.{name}"))
+            for name in _MESSAGES}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def run_traced(plan: ExecutionPlan, run: Callable[[Callable[[list[Any]], None]], None]) -> Any:
+    """Runs ``plan``'s steps through ``run(runner)``, timing each; returns a StepStats."""
+    n = len(plan.steps)
+    stamps = [0] * (n + 1)
+    accounting = _existing_hooks(plan, n)
+    hooks = {i: _stamp(stamps, i + 1, accounting.get(i)) for i in range(n)}
+    runner = generate_runner(plan.steps, releases_after(plan.steps, plan.fetch_slots), hooks)
+    wall_start = time.time_ns()
+    stamps[0] = time.perf_counter_ns()
+    run(runner)
+    return _step_stats(plan, stamps, wall_start)
+
+
+def _existing_hooks(plan: ExecutionPlan, n: int) -> dict[int, Callable[[list[Any]], Any]]:
+    """The plan's own per-step hooks (memory accounting on a simulated device), kept in a traced run."""
+    env = getattr(plan.runner, "__globals__", {})
+    return {i: env[f"h{i}"] for i in range(n) if f"h{i}" in env}
+
+
+def _stamp(stamps: list[int], index: int, then: Callable[[list[Any]], Any] | None) -> Callable[[list[Any]], None]:
+    clock = time.perf_counter_ns
+
+    def hook(slots: list[Any]) -> None:
+        stamps[index] = clock()
+        if then is not None:
+            then(slots)
+    return hook
+
+
+def _step_stats(plan: ExecutionPlan, stamps: list[int], wall_start: int) -> Any:
+    classes = step_stats_classes()
+    thread_id = threading.get_ident() & 0xFFFFFFFF
+    by_device: dict[str, list[Any]] = {}
+    for i, step in enumerate(plan.steps):
+        op = step.op
+        start_ns = wall_start + (stamps[i] - stamps[0])
+        duration = max(stamps[i + 1] - stamps[i], 0)
+        inputs = ", ".join(t.op.name if t.value_index == 0 else t.name for t in op.inputs)
+        stats = classes["NodeExecStats"](
+            node_name=op.name, all_start_micros=start_ns // 1000, op_start_rel_micros=0,
+            op_end_rel_micros=duration // 1000, all_end_rel_micros=duration // 1000,
+            timeline_label=f"{op.name} = {op.type}({inputs})", scheduled_micros=start_ns // 1000,
+            thread_id=thread_id, all_start_nanos=start_ns, op_start_rel_nanos=0, op_end_rel_nanos=duration,
+            all_end_rel_nanos=duration, scheduled_nanos=start_ns)
+        by_device.setdefault(_device_name(plan, op), []).append(stats)
+    return classes["StepStats"](dev_stats=[classes["DeviceStepStats"](device=device, node_stats=nodes)
+                                           for device, nodes in by_device.items()])
+
+
+def _device_name(plan: ExecutionPlan, op: Any) -> str:
+    placement = plan.placements.get(op) if plan.placements else None
+    if placement is None:
+        return HOST_DEVICE
+    name = placement.device.name
+    return "/job:localhost/replica:0/task:0" + name if name.startswith("/device:") else name
