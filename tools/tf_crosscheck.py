@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,11 @@ from pathlib import Path
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TF_IMPORT = ('import tensorflow.compat.v1 as tf; tf.disable_eager_execution(); '
              'tf.compat = __import__("tensorflow").compat')
+
+
+def tf1_shapes(text: str) -> str:
+    """TF1 printed an unknown dimension as "?" (as gpugraph does); TF 2's TensorShape prints "None"."""
+    return re.sub(r"(?<=[(, ])None(?=[,)])(?=[^\n]*dtype=)", "?", text)
 
 
 def run(script: Path, cwd: Path) -> str:
@@ -54,7 +60,7 @@ def main(names: list[str]) -> int:
             as_tf.write_text(script.read_text().replace(IMPORT_LINE, TF_IMPORT))
             # Seed examples read files kept in examples/; the others write logs, so run them in a copy.
             ours = run(script, EXAMPLES) if script.name.startswith("seed") else run(ours_dir / script.name, ours_dir)
-            theirs = run(as_tf, tmpdir)
+            theirs = tf1_shapes(run(as_tf, tmpdir))
             diff = list(difflib.unified_diff(theirs.splitlines(), ours.splitlines(), "tensorflow", "gpugraph",
                                              lineterm="", n=0))
             print(f"== {script.name}: {'same output' if not diff else f'{len(diff) - 2} diff lines'}")

@@ -2,4 +2,20 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from gpugraph.layers.base import InputSpec, Layer
+from gpugraph.layers.convolutional import Conv1D, Conv2D, Conv2DTranspose, conv1d, conv2d, conv2d_transpose
+from gpugraph.layers.core import Dense, Dropout, Flatten, dense, dropout, flatten
+from gpugraph.layers.normalization import BatchNormalization, batch_normalization
+from gpugraph.layers.pooling import (
+    AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D, average_pooling1d, average_pooling2d,
+    max_pooling1d, max_pooling2d,
+)
+
+__all__: list[str] = [
+    "InputSpec", "Layer",
+    "Dense", "Dropout", "Flatten", "dense", "dropout", "flatten",
+    "Conv1D", "Conv2D", "Conv2DTranspose", "conv1d", "conv2d", "conv2d_transpose",
+    "AveragePooling1D", "AveragePooling2D", "MaxPooling1D", "MaxPooling2D",
+    "average_pooling1d", "average_pooling2d", "max_pooling1d", "max_pooling2d",
+    "BatchNormalization", "batch_normalization",
+]

@@ -164,7 +164,15 @@ def nce_loss(weights: Any, biases: Any, labels: Any, inputs: Any, num_sampled: i
     logits, labels = _compute_sampled_logits(weights, biases, labels, inputs, num_sampled, num_classes, num_true,
                                              sampled_values, remove_accidental_hits, partition_strategy, name)
     losses = sigmoid_cross_entropy_with_logits(labels=labels, logits=logits, name="sampled_losses")
-    return reduce_sum(losses, axis=1)
+    return _sum_rows(losses)
+
+
+def _sum_rows(x: Tensor) -> Tensor:
+    """Row sums as TF1's nce_loss takes them (a matmul with a ones column), with its op names."""
+    from gpugraph.ops.array_ops import ones, shape
+
+    cols = ones([shape(x)[1], 1], x.dtype)
+    return reshape(matmul(x, cols), [-1])
 
 
 def sampled_softmax_loss(weights: Any, biases: Any, labels: Any, inputs: Any, num_sampled: int, num_classes: int,

@@ -1,0 +1,104 @@
+"""A small CNN training step (MNIST-sized), gpugraph beside TensorFlow's compat.v1 in one process.
+
+    python bench/cnn.py [--write]                        # gpugraph alone
+    PYTHONPATH=. /path/to/tf-env/bin/python bench/cnn.py  # and TensorFlow, for the ratio
+
+The model is the deep-MNIST tutorial's at batch 64: conv 5x5x32 SAME + ReLU, max-pool 2, conv
+5x5x64 + ReLU, max-pool 2, dense 1024 + ReLU, dense 10, softmax cross-entropy, SGD. Each step
+is one `sess.run(train_op, feed_dict)` with a new batch; the figure is the median over 7 repeats
+of the mean time per step, in milliseconds, in float32.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import gpugraph
+
+BATCH = 64
+
+
+def build(tf: Any) -> tuple[Any, Any, Any, Any]:
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(0)
+        x = tf.placeholder(tf.float32, [None, 28, 28, 1], name="x")
+        y = tf.placeholder(tf.int32, [None], name="y")
+
+        def weights(shape: list[int]) -> Any:
+            return tf.Variable(tf.truncated_normal(shape, stddev=0.1))
+
+        h = tf.nn.relu(tf.nn.conv2d(x, weights([5, 5, 1, 32]), [1, 1, 1, 1], "SAME") + weights([32]))
+        h = tf.nn.max_pool(h, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+        h = tf.nn.relu(tf.nn.conv2d(h, weights([5, 5, 32, 64]), [1, 1, 1, 1], "SAME") + weights([64]))
+        h = tf.nn.max_pool(h, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+        h = tf.nn.relu(tf.matmul(tf.reshape(h, [-1, 7 * 7 * 64]), weights([7 * 7 * 64, 1024])) + weights([1024]))
+        logits = tf.matmul(h, weights([1024, 10])) + weights([10])
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+        train_op = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+        init = tf.global_variables_initializer()
+    sess = tf.Session(graph=graph)
+    sess.run(init)
+    return sess, train_op, x, y
+
+
+def step_ms(tf: Any, steps: int = 10, repeats: int = 7) -> float:
+    sess, train_op, x, y = build(tf)
+    rng = np.random.default_rng(0)
+    batches = [(rng.random((BATCH, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, BATCH).astype(np.int32))
+               for _ in range(4)]
+    for xs, ys in batches:  # warm up: compile the plan, fill caches
+        sess.run(train_op, {x: xs, y: ys})
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for i in range(steps):
+            xs, ys = batches[i % len(batches)]
+            sess.run(train_op, {x: xs, y: ys})
+        samples.append((time.perf_counter() - start) / steps * 1e3)
+    sess.close()
+    return statistics.median(samples)
+
+
+def tensorflow_v1() -> Any:
+    try:
+        import tensorflow
+    except ImportError:
+        return None
+    tf1 = tensorflow.compat.v1
+    tf1.disable_eager_execution()
+    return tf1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--write", action="store_true", help="append the figures to bench/RESULTS.md")
+    args = parser.parse_args()
+    ours = step_ms(gpugraph)
+    rows = [("gpugraph: CNN training step, batch 64", f"{ours:.1f}")]
+    reference = tensorflow_v1()
+    if reference is not None:
+        theirs = step_ms(reference)
+        rows += [(f"TensorFlow {reference.VERSION} compat.v1: same step", f"{theirs:.1f}"),
+                 ("ratio gpugraph / TensorFlow", f"{ours / theirs:.2f}x")]
+    blas = {k: os.environ.get(k, "unset") for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, CPython "
+               f"{platform.python_version()}, NumPy {np.__version__}, "
+               + ", ".join(f"{k}={v}" for k, v in blas.items()))
+    table = "| benchmark | ms per step |\n|---|---|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows)
+    print(f"machine: {machine}\n\n{table}")
+    if args.write:
+        with Path(__file__).with_name("RESULTS.md").open("a") as f:
+            f.write(f"\n## {time.strftime('%Y-%m-%d')}: `bench/cnn.py` on {machine}\n\n{table}\n")
+
+
+if __name__ == "__main__":
+    main()
