@@ -211,8 +211,10 @@ class _PlanBuilder:
         assigned: set[Operation] = set()
         read_vars: dict[Operation, Any] = {}
         for op in order:
-            if op.opdef.role == "feed" and any(t not in self.fed for t in op.outputs):
-                _missing_feed(op)
+            if op.opdef.role == "feed":
+                if any(t not in self.fed for t in op.outputs):
+                    _missing_feed(op)
+                continue  # its values are the feeds' slots; a control dependency on it is met by the feed
             if op.opdef.role == "initializer":
                 assigned.add(op.inputs[0].op)  # may initialize the variable in this very run
             if op.opdef.role == "variable":

@@ -79,6 +79,10 @@ def encode(value: Any, rename: Callable[[str], str] = lambda n: n) -> Any:
         return {"op": rename(value.name)}
     if isinstance(value, Tensor):
         return {"tensor": rename(value.name)}
+    if hasattr(value, "as_saver_def"):  # a Saver in the `savers` collection: kept as its SaverDef, as TF1 does
+        saver_def = value.as_saver_def().to_json()
+        saver_def["var_map"] = {key: rename(name) for key, name in saver_def["var_map"].items()}
+        return {"saver": saver_def}
     raise _Unsupported(f"value of type {type(value).__name__}")
 
 
@@ -126,6 +130,11 @@ def decode(obj: Any, graph: Graph, prefix: str, variables: dict[str, Variable] |
         if variables is None or prefix + body not in variables:
             raise ValueError(f"unknown variable '{body}'")
         return variables[prefix + body]
+    if tag == "saver":
+        from gpugraph.train.saver import Saver, SaverDef
+
+        with graph.as_default():
+            return Saver(saver_def=SaverDef.from_json(body, prefix))
     raise ValueError(f"unknown value tag '{tag}'")
 
 

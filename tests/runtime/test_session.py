@@ -477,3 +477,17 @@ def test_default_config_applies_to_sessions_without_config_and_explicit_config_w
         set_default_config(None)
     with tf.Graph().as_default():
         assert tf.Session()._config is None
+
+
+def test_control_dependency_on_a_placeholder_is_met_by_its_feed():
+    # tf.metrics.mean and TF1 input code order updates after a fed placeholder; unfed, TF1 asks for the feed.
+    with tf.Graph().as_default():
+        p = tf.placeholder(tf.float32, [2], name="p")
+        v = tf.Variable(0.0)
+        with tf.control_dependencies([p]):
+            bump = tf.assign_add(v, 1.0)
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            assert sess.run(bump, {p: [1.0, 2.0]}) == 1.0
+            with pytest.raises(tf.errors.InvalidArgumentError, match="must feed a value for placeholder tensor 'p'"):
+                sess.run(bump)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import warnings
 
 import numpy as np
 import pytest
@@ -98,6 +99,26 @@ def test_dict_saver_keys_survive_and_import_scope(tmp_path):
             np.testing.assert_array_equal(sess.run("imported/theta:0"), [[1.0, 2.0]])
         assert g.get_operation_by_name("imported/theta/read").inputs[0].op.name == "imported/theta"
         assert [v.name for v in tf.global_variables()] == ["theta:0", "imported/theta:0"]
+
+
+def test_savers_collection_round_trips_as_saver_defs(tmp_path):
+    # Scaffold puts its Saver in the `savers` collection; TF1 exports it as a SaverDef and imports a Saver.
+    with tf.Graph().as_default():
+        w = tf.Variable([3.0, 4.0], name="w")
+        saver = tf.train.Saver({"kernel": w}, max_to_keep=3)
+        tf.add_to_collection(tf.GraphKeys.SAVERS, saver)
+        with tf.Session() as sess:
+            sess.run(w.initializer)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # the collection is exported, not skipped with a warning
+                path = saver.save(sess, str(tmp_path / "m"))
+    with tf.Graph().as_default():
+        tf.train.import_meta_graph(path + ".meta", import_scope="copy")
+        (restored,) = tf.get_collection(tf.GraphKeys.SAVERS)
+        assert restored.saver_def.var_map == {"kernel": "copy/w"} and restored.saver_def.max_to_keep == 3
+        with tf.Session() as sess:
+            restored.restore(sess, path)
+            np.testing.assert_array_equal(sess.run("copy/w:0"), [3.0, 4.0])
 
 
 def test_no_saver_def_gives_default_saver_or_none(tmp_path):
