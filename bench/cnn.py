@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 import gpugraph
+from run import tensorflow_v1  # bench/ is on sys.path when this file is run
 
 BATCH = 64
 
@@ -66,16 +67,6 @@ def step_ms(tf: Any, steps: int = 10, repeats: int = 7) -> float:
         samples.append((time.perf_counter() - start) / steps * 1e3)
     sess.close()
     return statistics.median(samples)
-
-
-def tensorflow_v1() -> Any:
-    try:
-        import tensorflow
-    except ImportError:
-        return None
-    tf1 = tensorflow.compat.v1
-    tf1.disable_eager_execution()
-    return tf1
 
 
 def main() -> None:
