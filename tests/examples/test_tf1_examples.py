@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 # TF1 printed an unknown dimension as "?" (as gpugraph does); TF 2's TensorShape prints "None".
@@ -114,3 +116,34 @@ def test_monitored_training(tmp_path: Path) -> None:
     lines, stderr = run_script("monitored_training.py", tmp_path)
     assert lines == TF_OUTPUTS["monitored_training.py"]  # deterministic: data from a seeded generator
     assert "Saving checkpoints for 150 into logs/monitored_training/model.ckpt." in stderr
+
+
+SIMULATED_GPU_RUNNER = """
+import runpy, sys
+import gpugraph as tf
+from gpugraph.runtime.session import set_default_config
+from gpugraph.testing import simulated_gpus
+
+set_default_config(tf.ConfigProto(allow_soft_placement=True))
+with simulated_gpus(1, memory=512 << 20) as (gpu,):
+    script = sys.argv[1]
+    sys.argv = [script]
+    runpy.run_path(script, run_name="__main__")
+print("transfers to the simulated GPU:", gpu.transfers_to_device, file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("name", ["monitored_training.py", "mlp_batch_norm.py"])
+def test_example_runs_the_device_path_on_a_simulated_gpu(name: str, tmp_path: Path) -> None:
+    for source in EXAMPLES.glob("*.py"):
+        shutil.copy(source, tmp_path / source.name)
+    (tmp_path / "simulated_gpu_runner.py").write_text(SIMULATED_GPU_RUNNER)
+    proc = subprocess.run([sys.executable, "simulated_gpu_runner.py", name], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    if name == "monitored_training.py":
+        assert lines == TF_OUTPUTS[name]  # deterministic: the same as on the host, and as TensorFlow's
+    else:
+        assert lines[:4] == TF_OUTPUTS[name][:4] and numbers(lines[7])[-1] > 0.7, lines
+    assert int(proc.stderr.strip().splitlines()[-1].rsplit(" ", 1)[1]) > 0  # the device path really ran
