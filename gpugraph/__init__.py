@@ -45,6 +45,7 @@ from gpugraph import layers, losses, metrics
 from gpugraph import app, flags, gfile, io
 from gpugraph import tf_logging as logging
 from gpugraph import summary
+from gpugraph import data
 from gpugraph.config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions
 
 newaxis = None

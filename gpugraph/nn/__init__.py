@@ -115,3 +115,7 @@ from gpugraph.nn.normalization import *  # noqa: E402,F401,F403
 from gpugraph.nn.normalization import __all__ as _normalization_all  # noqa: E402
 
 __all__ += _conv_all + _regularize_all + _embedding_all + _normalization_all
+from gpugraph.nn.rnn import *  # noqa: E402,F401,F403
+from gpugraph.nn.rnn import __all__ as _rnn_all  # noqa: E402
+from gpugraph.nn import rnn_cell  # noqa: E402,F401 - tf.nn.rnn_cell, a namespace of cell classes
+__all__ += _conv_all + _regularize_all + _embedding_all + _normalization_all + _rnn_all

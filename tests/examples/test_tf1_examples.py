@@ -112,6 +112,17 @@ def test_app_flags_gfile(tmp_path: Path) -> None:
     assert "INFO:tensorflow:Step 0: loss = 0.69" in stderr.splitlines()
 
 
+def test_lstm_mnist(tmp_path: Path) -> None:
+    lines, stderr = run_script("lstm_mnist.py", tmp_path)
+    theirs = TF_OUTPUTS["lstm_mnist.py"]
+    assert stderr == ""
+    assert lines[0] == theirs[0]  # TF1's LSTM variable names: rnn/basic_lstm_cell/kernel, .../bias
+    losses = [numbers(line)[1] for line in lines[1:6]]
+    assert losses[0] > 1.5 and losses[-1] < 0.6, lines[1:6]  # TensorFlow: about 3 -> 0.3
+    assert lines[6] == theirs[6] == "Optimization Finished!"
+    assert numbers(lines[7])[0] > 0.8, lines[7]  # TensorFlow: about 0.9
+
+
 def test_monitored_training(tmp_path: Path) -> None:
     lines, stderr = run_script("monitored_training.py", tmp_path)
     assert lines == TF_OUTPUTS["monitored_training.py"]  # deterministic: data from a seeded generator

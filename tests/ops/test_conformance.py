@@ -56,6 +56,11 @@ SAMPLELESS: dict[str, str] = {
     "ImageSummary": "serializes host values into a Summary protobuf (bytes); checked in tests/summary",
     "TensorSummaryV2": "serializes host values into a Summary protobuf (bytes); checked in tests/summary",
     "MergeSummary": "serializes host values into a Summary protobuf (bytes); checked in tests/summary",
+    "IteratorV2": "names a session's iterator state (no inputs, no outputs); checked in tests/data",
+    "OneShotIterator": "names a session's iterator state (no inputs, no outputs); checked in tests/data",
+    "MakeIterator": "starts the session's iterator on a host dataset pipeline; checked in tests/data",
+    "IteratorGetNext": "pulls the next element from the session's iterator; checked against TF in tests/data",
+    "IteratorToStringHandle": "the name of a session's iterator as a string handle; checked in tests/data",
 }
 
 ALL_OPS = sorted(REGISTRY.values(), key=lambda o: o.name)

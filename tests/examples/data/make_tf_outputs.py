@@ -1,7 +1,8 @@
 """Write tf_outputs.json: what each TF1-style example of examples/ prints under TensorFlow.
 
 Run with a TensorFlow environment (not a gpugraph dependency; tf_keras for tf.compat.v1.layers):
-    TF_USE_LEGACY_KERAS=1 python tests/examples/data/make_tf_outputs.py
+    TF_USE_LEGACY_KERAS=1 python tests/examples/data/make_tf_outputs.py [EXAMPLE.py ...]
+(with names, only those entries are rewritten)
 The example tests compare gpugraph's output with these lines: exactly where the values are
 deterministic, by what they show (convergence, accuracy) where they come from random draws.
 """
@@ -24,6 +25,7 @@ TF_IMPORT = ('import tensorflow.compat.v1 as tf; tf.disable_eager_execution(); '
 RUNS = {
     "mnist_deep_cnn.py": [], "mnist_layers_cnn.py": [], "mlp_batch_norm.py": [], "word2vec_basic.py": [],
     "dcgan.py": [], "app_flags_gfile.py": ["--max_steps=120"], "monitored_training.py": [],
+    "lstm_mnist.py": [],
 }
 
 
@@ -39,15 +41,17 @@ def run_under_tensorflow(name: str, args: list[str]) -> list[str]:
     return proc.stdout.splitlines()
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
     import tensorflow
 
-    out = {"tensorflow": tensorflow.__version__,
-           "outputs": {name: run_under_tensorflow(name, args) for name, args in RUNS.items()}}
     path = HERE / "tf_outputs.json"
+    outputs = json.loads(path.read_text())["outputs"] if names and path.exists() else {}
+    outputs.update({name: run_under_tensorflow(name, args) for name, args in RUNS.items()
+                    if not names or name in names})
+    out = {"tensorflow": tensorflow.__version__, "outputs": dict(sorted(outputs.items()))}
     path.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {path}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
