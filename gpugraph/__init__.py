@@ -33,18 +33,43 @@ from gpugraph.ops.nn_ops import tanh, sigmoid
 from gpugraph.ops.random_ops import *  # noqa: F401,F403
 from gpugraph.ops.reduction_ops import *  # noqa: F401,F403
 from gpugraph.ops.state_ops import assign, assign_add, assign_sub
+from gpugraph.ops.scatter_ops import *  # noqa: F401,F403 - tf.scatter_*, tf.count_up_to
+from gpugraph.ops.debug_ops import Assert, Print, print  # noqa: A004 - TF1's tf.print
+from gpugraph.ops.script_ops import numpy_function, py_func, py_function
+from gpugraph.template import make_template
+from gpugraph.debugging import (  # noqa: F401 - TF1's top-level checks
+    assert_equal, assert_greater, assert_greater_equal, assert_integer, assert_less, assert_less_equal,
+    assert_near, assert_negative, assert_non_negative, assert_non_positive, assert_none_equal, assert_positive,
+    assert_proper_iterable, assert_rank, assert_rank_at_least, assert_rank_in, assert_same_float_dtype,
+    assert_scalar, assert_type, is_numeric_tensor,
+)
+from gpugraph.tf_logging import get_logger
 from gpugraph.ops.metric_ops import div_no_nan
+from gpugraph.ops.math_extra_ops import *  # noqa: F401,F403
+from gpugraph.ops.reduction_extra_ops import *  # noqa: F401,F403
+from gpugraph.ops.sort_ops import *  # noqa: F401,F403
+from gpugraph.ops.segment_ops import *  # noqa: F401,F403
+from gpugraph.ops.gather_nd_ops import *  # noqa: F401,F403
+from gpugraph.ops.linalg_extra_ops import *  # noqa: F401,F403
+from gpugraph.ops.decomp_ops import *  # noqa: F401,F403
+from gpugraph.ops.array_extra_ops import *  # noqa: F401,F403
 from gpugraph.autodiff import gradients
 from gpugraph.init_ops import *  # noqa: F401,F403
+from gpugraph.init_ops_v1 import orthogonal_initializer, uniform_unit_scaling_initializer
 from gpugraph.variables import *  # noqa: F401,F403
 from gpugraph.variable_scope import *  # noqa: F401,F403
 from gpugraph.runtime.session import InteractiveSession, Session, get_default_session
 from gpugraph import initializers, random, train
 from gpugraph import nn
+from gpugraph.nn.space import (  # noqa: F401 - also top-level in TF1
+    batch_to_space, batch_to_space_nd, depth_to_space, space_to_batch, space_to_batch_nd, space_to_depth,
+)
 from gpugraph import layers, losses, metrics
 from gpugraph import app, flags, gfile, io
+from gpugraph import debugging
 from gpugraph import tf_logging as logging
 from gpugraph import summary
+from gpugraph import linalg, math
 from gpugraph import data
 from gpugraph.config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 
@@ -29,7 +30,17 @@ class ValidationError(Error):
     """A validator rejected a value."""
 
 
+class CantOpenFlagFileError(Error):
+    """A --flagfile that cannot be read."""
+
+
+class FlagNameConflictsWithMethodError(Error):
+    """A flag named like a FlagValues method (FLAGS.name would give the method)."""
+
+
 class Parser:
+    """absl's ArgumentParser: ``parse(text)`` turns a command-line string (or a default) into a value."""
+
     flag_type = "string"
     syntax = ""  # the help line's "(an integer)" and such
 
@@ -132,28 +143,125 @@ class EnumParser(Parser):
         return text
 
 
-class ListParser(Parser):
+class BaseListParser(Parser):
+    """Splits on ``token`` (None: any whitespace)."""
+
     flag_type = "list"
-    syntax = "a comma separated list"
+
+    def __init__(self, token: str | None = None, name: str | None = None):
+        self._token = token
+        self.syntax = f"a {name} separated list" if name else ""
 
     def parse(self, text: Any) -> Any:
         if isinstance(text, list):
             return text
         if not text:
             return []
-        return [item.strip() for item in str(text).split(",")]
+        return [item.strip() for item in str(text).split(self._token)]
+
+
+class ListParser(BaseListParser):
+    def __init__(self) -> None:
+        super().__init__(",", "comma")
+
+
+class WhitespaceSeparatedListParser(BaseListParser):
+    """Whitespace-separated words; with ``comma_compat`` commas separate too."""
+
+    flag_type = "whitespace separated list"
+
+    def __init__(self, comma_compat: bool = False):
+        self._comma_compat = comma_compat
+        super().__init__(None, "whitespace or comma" if comma_compat else "whitespace")
+
+    def parse(self, text: Any) -> Any:
+        if isinstance(text, list):
+            return text
+        if self._comma_compat:
+            text = str(text).replace(",", " ")
+        return str(text).split()
+
+
+class EnumClassParser(Parser):
+    """Names of an enum.Enum's members (lowercase ones too unless case_sensitive) -> the member."""
+
+    flag_type = "enum class"
+
+    def __init__(self, enum_class: type[enum.Enum], case_sensitive: bool = True):
+        if not (isinstance(enum_class, type) and issubclass(enum_class, enum.Enum)):
+            raise TypeError(f"{enum_class} is not a subclass of Enum.")
+        if not enum_class.__members__:
+            raise ValueError(f'enum_class cannot be empty, but "{enum_class}" is empty.')
+        self.enum_class = enum_class
+        self._case_sensitive = case_sensitive
+        names = list(enum_class.__members__)
+        self.member_names = names if case_sensitive else [n.lower() for n in names]
+
+    def parse(self, text: Any) -> Any:
+        if isinstance(text, self.enum_class):
+            return text
+        if not isinstance(text, str):
+            raise ValueError(f"{text} is not an enum member or a name of a member in {self.enum_class}")
+        key = text if self._case_sensitive else text.lower()
+        if key not in self.member_names:
+            raise ValueError(f"value should be one of <{'|'.join(self.member_names)}>")
+        return list(self.enum_class)[self.member_names.index(key)]
+
+
+class ArgumentSerializer:
+    """A value back to its command-line text."""
+
+    def serialize(self, value: Any) -> str:
+        return str(value)
+
+
+class ListSerializer(ArgumentSerializer):
+    def __init__(self, list_sep: str):
+        self.list_sep = list_sep
+
+    def serialize(self, value: Any) -> str:
+        return self.list_sep.join(str(x) for x in value)
+
+
+class CsvListSerializer(ListSerializer):
+    def __init__(self, list_sep: str = ","):
+        super().__init__(list_sep)
+
+
+class EnumClassSerializer(ArgumentSerializer):
+    def __init__(self, lowercase: bool):
+        self._lowercase = lowercase
+
+    def serialize(self, value: Any) -> str:
+        return value.name.lower() if self._lowercase else value.name
+
+
+class EnumClassListSerializer(ListSerializer):
+    def __init__(self, list_sep: str, **kwargs: Any):
+        super().__init__(list_sep)
+        self._element = EnumClassSerializer(**kwargs)
+
+    def serialize(self, value: Any) -> str:
+        items = value if isinstance(value, list) else [value]
+        return self.list_sep.join(self._element.serialize(x) for x in items)
 
 
 class Flag:
-    """One flag: name, parser, default, current value, help; ``present`` counts command-line settings."""
+    """One flag: name, parser, default, current value, help; ``present`` counts command-line settings.
 
-    def __init__(self, parser: Parser, name: str, default: Any, help: str, multi: bool = False,
-                 short_name: str | None = None):
+    The constructor is absl's, so ``DEFINE_flag(Flag(parser, serializer, name, default, help))`` works."""
+
+    multi = False
+
+    def __init__(self, parser: Parser, serializer: ArgumentSerializer | None, name: str, default: Any,
+                 help_string: str | None, short_name: str | None = None, boolean: bool = False,
+                 **kwargs: Any):
         self.parser = parser
+        self.serializer = serializer or ArgumentSerializer()
         self.name = name
-        self.help = help
-        self.multi = multi
+        self.help = help_string or "(no help available)"
         self.short_name = short_name
+        self.boolean = boolean or isinstance(parser, BooleanParser)
         self.present = 0
         self.using_default_value = True
         self.set_default(default)
@@ -201,9 +309,10 @@ class Flag:
     def help_lines(self) -> list[str]:
         """absl's help entry: ``--[no]name: help``, the default, and the syntax."""
         prefix = "--[no]" if isinstance(self.parser, BooleanParser) else "--"
-        enum = f"<{'|'.join(self.parser.values)}>: " if isinstance(self.parser, EnumParser) else ""
+        values = getattr(self.parser, "values", None) or getattr(self.parser, "member_names", None)
+        choices = f"<{'|'.join(values)}>: " if values else ""
         help_text = self.help + (";\n    repeat this option to specify a list of values" if self.multi else "")
-        lines = [f"  {prefix}{self.name}: {enum}{help_text}"]
+        lines = [f"  {prefix}{self.name}: {choices}{help_text}"]
         if self.default_as_str is not None:
             lines.append(f"    (default: {self.default_as_str})")
         if self.parser.syntax:
@@ -214,7 +323,41 @@ class Flag:
         return f"<Flag --{self.name}={self.value!r}>"
 
 
+class BooleanFlag(Flag):
+    def __init__(self, name: str, default: Any, help: str | None, short_name: str | None = None, **kwargs: Any):
+        super().__init__(BooleanParser(), None, name, default, help, short_name, boolean=True)
+
+
+class EnumFlag(Flag):
+    def __init__(self, name: str, default: Any, help: str | None, enum_values: list[str],
+                 short_name: str | None = None, **kwargs: Any):
+        super().__init__(EnumParser(list(enum_values)), None, name, default, help, short_name)
+
+
+class MultiFlag(Flag):
+    """A flag that may be repeated: its value is the list of the given values."""
+
+    multi = True
+
+
+class EnumClassFlag(Flag):
+    def __init__(self, name: str, default: Any, help: str | None, enum_class: type[enum.Enum],
+                 short_name: str | None = None, case_sensitive: bool = False, **kwargs: Any):
+        parser = EnumClassParser(enum_class, case_sensitive)
+        super().__init__(parser, EnumClassSerializer(not case_sensitive), name, default, help, short_name)
+
+
+class MultiEnumClassFlag(MultiFlag):
+    def __init__(self, name: str, default: Any, help_string: str | None, enum_class: type[enum.Enum],
+                 case_sensitive: bool = False, **kwargs: Any):
+        parser = EnumClassParser(enum_class, case_sensitive)
+        super().__init__(parser, EnumClassListSerializer(",", lowercase=not case_sensitive), name, default,
+                         help_string)
+
+
 def _as_text(default: Any) -> str:
+    if isinstance(default, enum.Enum):
+        return default.name
     if isinstance(default, bool):
         return "true" if default else "false"
     if isinstance(default, (list, tuple)):

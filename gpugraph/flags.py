@@ -7,251 +7,86 @@ anything parsed the command line parses ``sys.argv``, ignoring flags nobody defi
 
 from __future__ import annotations
 
+import enum
 import sys
 from typing import Any, Callable, Iterable
 
+from gpugraph._flag_text import doc_to_help, flag_dict_to_args, get_help_width, text_wrap
 from gpugraph._flag_types import (
-    BooleanParser, EnumParser, Flag, FloatParser, IntegerParser, ListParser, Parser, StringParser,
+    ArgumentSerializer, BaseListParser, BooleanFlag, BooleanParser, CsvListSerializer, EnumClassFlag,
+    EnumClassListSerializer, EnumClassParser, EnumClassSerializer, EnumFlag, EnumParser, Flag, FloatParser,
+    IntegerParser, ListParser, ListSerializer, MultiEnumClassFlag, MultiFlag, Parser, StringParser,
+    WhitespaceSeparatedListParser,
 )
-from gpugraph._flag_types import DuplicateFlagError, Error, IllegalFlagValueError, UnrecognizedFlagError
-from gpugraph._flag_types import UnparsedFlagAccessError, ValidationError
+from gpugraph._flag_types import CantOpenFlagFileError, DuplicateFlagError, Error, FlagNameConflictsWithMethodError
+from gpugraph._flag_types import IllegalFlagValueError, UnparsedFlagAccessError, UnrecognizedFlagError, ValidationError
+from gpugraph._flag_values import FlagHolder, FlagValues
+
+ArgumentParser = Parser
 
 __all__ = [
-    "FLAGS", "FlagValues", "Flag", "Error", "IllegalFlagValueError", "UnrecognizedFlagError",
-    "DuplicateFlagError", "UnparsedFlagAccessError", "ValidationError", "DEFINE_string", "DEFINE_integer",
-    "DEFINE_float", "DEFINE_boolean", "DEFINE_bool", "DEFINE_enum", "DEFINE_list", "DEFINE_multi_string",
-    "DEFINE_multi_integer", "DEFINE_multi_float", "mark_flag_as_required", "mark_flags_as_required",
-    "register_validator", "validator",
+    "FLAGS", "FlagValues", "FlagHolder", "Flag", "BooleanFlag", "EnumFlag", "MultiFlag", "EnumClassFlag",
+    "MultiEnumClassFlag", "ArgumentParser", "ArgumentSerializer", "BaseListParser", "BooleanParser",
+    "CsvListSerializer", "EnumClassListSerializer", "EnumClassParser", "EnumClassSerializer", "EnumParser",
+    "FloatParser", "IntegerParser", "ListParser", "ListSerializer", "WhitespaceSeparatedListParser",
+    "Error", "IllegalFlagValueError", "UnrecognizedFlagError", "DuplicateFlagError", "UnparsedFlagAccessError",
+    "ValidationError", "CantOpenFlagFileError", "FlagNameConflictsWithMethodError",
+    "DEFINE", "DEFINE_flag", "DEFINE_multi", "DEFINE_string", "DEFINE_integer", "DEFINE_float", "DEFINE_boolean",
+    "DEFINE_bool", "DEFINE_enum", "DEFINE_enum_class", "DEFINE_list", "DEFINE_spaceseplist", "DEFINE_multi_string",
+    "DEFINE_multi_integer", "DEFINE_multi_float", "DEFINE_multi_enum", "DEFINE_multi_enum_class", "DEFINE_alias",
+    "mark_flag_as_required", "mark_flags_as_required", "mark_flags_as_mutual_exclusive",
+    "mark_bool_flags_as_mutual_exclusive", "register_validator", "validator", "register_multi_flags_validator",
+    "multi_flags_validator", "set_default", "override_value", "declare_key_flag", "adopt_module_key_flags",
+    "disclaim_key_flags", "flag_dict_to_args", "text_wrap", "doc_to_help", "get_help_width",
 ]
-
-_HELP_FLAGS = ("help", "helpshort", "helpfull", "?")
-_TRUE = ("true", "t", "1")
-_FALSE = ("false", "f", "0")
-
-
-class FlagValues:
-    """The registry of defined flags; ``FLAGS.name`` reads a value, ``FLAGS(argv)`` parses."""
-
-    def __init__(self) -> None:
-        object.__setattr__(self, "_flags", {})
-        object.__setattr__(self, "_modules", {})  # flag name -> the module that defined it (for --help)
-        object.__setattr__(self, "_validators", [])
-        object.__setattr__(self, "_parsed", False)
-
-    # --- definition ---
-    def _define(self, flag: Flag, module: str) -> Flag:
-        if flag.name in self._flags:
-            first = self._modules[flag.name]
-            raise DuplicateFlagError(
-                f"The flag '{flag.name}' is defined twice. First from {first}, second from {module}. "
-                f"Description from first occurrence: {self._flags[flag.name].help}")
-        self._flags[flag.name] = flag
-        self._modules[flag.name] = module
-        return flag
-
-    # --- access ---
-    def __getattr__(self, name: str) -> Any:
-        flags = self._flags
-        if name not in flags:
-            raise AttributeError(name)
-        if not self._parsed:
-            # TF1's wrapper: the first read parses sys.argv, leaving unknown flags alone
-            self(sys.argv, known_only=True)
-        return flags[name].value
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        flag = self._flags.get(name)
-        if flag is None:
-            raise AttributeError(f"Unknown flag '{name}': define it with DEFINE_* before setting it")
-        flag.value = value
-        flag.present = 1
-        self._check_validators([name])
-
-    def __getitem__(self, name: str) -> Flag:
-        return self._flags[name]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._flags
-
-    def __iter__(self):
-        return iter(self._flags)
-
-    def __len__(self) -> int:
-        return len(self._flags)
-
-    def __dir__(self) -> list[str]:
-        return sorted(self._flags)
-
-    def is_parsed(self) -> bool:
-        return self._parsed
-
-    def mark_as_parsed(self) -> None:
-        object.__setattr__(self, "_parsed", True)
-
-    def unparse_flags(self) -> None:
-        """Every flag back to its default, and unparsed."""
-        for flag in self._flags.values():
-            flag.unparse()
-        object.__setattr__(self, "_parsed", False)
-
-    def flag_values_dict(self) -> dict[str, Any]:
-        return {name: flag.value for name, flag in self._flags.items()}
-
-    def get_flag_value(self, name: str, default: Any) -> Any:
-        flag = self._flags.get(name)
-        return flag.value if flag is not None else default
-
-    def set_default(self, name: str, value: Any) -> None:
-        self._flags[name].set_default(value)
-
-    # --- parsing ---
-    def __call__(self, argv: Iterable[str], known_only: bool = False) -> list[str]:
-        """Parses ``argv`` (program name first); returns the program name and the arguments left over."""
-        if isinstance(argv, str) or not list(argv):
-            raise TypeError("argv must be a non-empty list of str, program name first")
-        argv = list(argv)
-        unknown, positional = self._parse(argv[1:], known_only)
-        object.__setattr__(self, "_parsed", True)
-        self._check_validators(list(self._flags))
-        return argv[:1] + unknown + positional
-
-    def _parse(self, args: list[str], known_only: bool) -> tuple[list[str], list[str]]:
-        unknown: list[str] = []
-        positional: list[str] = []
-        seen: set[str] = set()
-        i = 0
-        while i < len(args):
-            arg = args[i]
-            i += 1
-            if arg == "--":
-                positional.extend(["--"] + args[i:] if known_only else args[i:])
-                break
-            if not arg.startswith("-") or arg == "-":
-                positional.append(arg)
-                continue
-            body = arg[2:] if arg.startswith("--") else arg[1:]
-            name, has_value, value = body.partition("=")
-            if name in _HELP_FLAGS:
-                print(self.help_text(), file=sys.stdout)
-                sys.exit(1)
-            flag = self._flags.get(name)
-            if flag is not None and isinstance(flag.parser, BooleanParser):
-                if has_value:
-                    flag_value = _boolean(name, value)
-                else:
-                    flag_value = True
-                self._assign(flag, flag_value, seen, raw=None)
-                continue
-            if flag is None and name.startswith("no") and not has_value:
-                negated = self._flags.get(name[2:])
-                if negated is not None and isinstance(negated.parser, BooleanParser):
-                    self._assign(negated, False, seen, raw=None)
-                    continue
-            if flag is None:
-                if known_only:
-                    unknown.append(arg)
-                    continue
-                raise UnrecognizedFlagError(f"Unknown command line flag '{name}'")
-            if not has_value:
-                if i >= len(args):
-                    raise Error(f"Missing value for flag {arg}")
-                value = args[i]
-                i += 1
-            self._assign(flag, value, seen, raw=value)
-        return unknown, positional
-
-    @staticmethod
-    def _assign(flag: Flag, value: Any, seen: set[str], raw: str | None) -> None:
-        if raw is not None:
-            value = flag.parse_argument(raw, first=flag.name not in seen)
-        flag.value = value
-        flag.present += 1
-        seen.add(flag.name)
-
-    # --- validators ---
-    def _add_validator(self, names: list[str], check: Callable[..., bool], message: str,
-                       multi: bool = False) -> None:
-        for name in names:
-            if name not in self._flags:
-                raise KeyError(f"Flag --{name} does not exist: define it before adding a validator")
-        self._validators.append((tuple(names), check, message, multi))
-
-    def _check_validators(self, changed: list[str]) -> None:
-        if not self._parsed:
-            return
-        for names, check, message, multi in self._validators:
-            if not set(names) & set(changed):
-                continue
-            args = {n: self._flags[n].value for n in names} if multi else self._flags[names[0]].value
-            if not check(args):
-                shown = ", ".join(f"--{n}={self._flags[n].value}" for n in names)
-                prefix = "flags" if multi else "flag"
-                raise IllegalFlagValueError(f"{prefix} {shown}: {message}")
-
-    # --- help ---
-    def help_text(self) -> str:
-        """The usage and each flag's help, grouped by defining module, as absl prints them."""
-        program = sys.argv[0].rsplit("/", 1)[-1] if sys.argv and sys.argv[0] else "program"
-        lines = ["", f"       USAGE: {program} [flags]", "flags:"]
-        modules: dict[str, list[str]] = {}
-        for name, module in self._modules.items():
-            modules.setdefault(module, []).append(name)
-        for module in sorted(modules):
-            lines += ["", f"{module}:"]
-            for name in sorted(modules[module]):
-                lines += self._flags[name].help_lines()
-        lines += ["", "Try --helpfull to get a list of all flags."]
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.help_text()
-
-
-def _boolean(name: str, value: str) -> bool:
-    if value.lower() in _TRUE:
-        return True
-    if value.lower() in _FALSE:
-        return False
-    raise IllegalFlagValueError(f"flag --{name}={value}: ('Non-boolean argument to boolean flag', '{value}')")
-
 
 FLAGS = FlagValues()
 
-
-def _caller_module() -> str:
+def _caller_module(depth: int = 3) -> str:
     """The defining module's name for --help; the script's file name for flags defined in __main__."""
-    frame = sys._getframe(3)
+    frame = sys._getframe(depth)
     module = frame.f_globals.get("__name__", "")
     if module == "__main__":
         return sys.argv[0] if sys.argv and sys.argv[0] else "__main__"
     return module
 
 
+def _values(flag_values: FlagValues | None) -> FlagValues:
+    return flag_values if flag_values is not None else FLAGS
+
+
 def _define(parser: Parser, name: str, default: Any, help: str | None, flag_values: FlagValues | None,
-            multi: bool = False, short_name: str | None = None) -> Flag:
-    flag = Flag(parser, name, default, help or "(no help available)", multi=multi, short_name=short_name)
-    return (flag_values if flag_values is not None else FLAGS)._define(flag, _caller_module())
+            multi: bool = False, short_name: str | None = None, serializer: ArgumentSerializer | None = None
+            ) -> FlagHolder:
+    flag = (MultiFlag if multi else Flag)(parser, serializer, name, default, help, short_name)
+    return _register(flag, flag_values, _caller_module())
+
+
+def _register(flag: Flag, flag_values: FlagValues | None, module: str) -> FlagHolder:
+    values = _values(flag_values)
+    values._define(flag, module)
+    return FlagHolder(values, flag)
 
 
 def DEFINE_string(name: str, default: str | None, help: str | None, flag_values: FlagValues | None = None,
-                  **kwargs: Any) -> Flag:
+                  **kwargs: Any) -> FlagHolder:
     return _define(StringParser(), name, default, help, flag_values, short_name=kwargs.get("short_name"))
 
 
 def DEFINE_integer(name: str, default: int | None, help: str | None, lower_bound: int | None = None,
-                   upper_bound: int | None = None, flag_values: FlagValues | None = None, **kwargs: Any) -> Flag:
+                   upper_bound: int | None = None, flag_values: FlagValues | None = None, **kwargs: Any) -> FlagHolder:
     return _define(IntegerParser(lower_bound, upper_bound), name, default, help, flag_values,
                    short_name=kwargs.get("short_name"))
 
 
 def DEFINE_float(name: str, default: float | None, help: str | None, lower_bound: float | None = None,
-                 upper_bound: float | None = None, flag_values: FlagValues | None = None, **kwargs: Any) -> Flag:
+                 upper_bound: float | None = None, flag_values: FlagValues | None = None, **kwargs: Any) -> FlagHolder:
     return _define(FloatParser(lower_bound, upper_bound), name, default, help, flag_values,
                    short_name=kwargs.get("short_name"))
 
 
 def DEFINE_boolean(name: str, default: bool | str | None, help: str | None, flag_values: FlagValues | None = None,
-                   **kwargs: Any) -> Flag:
+                   **kwargs: Any) -> FlagHolder:
     return _define(BooleanParser(), name, default, help, flag_values, short_name=kwargs.get("short_name"))
 
 
@@ -259,30 +94,30 @@ DEFINE_bool = DEFINE_boolean
 
 
 def DEFINE_enum(name: str, default: str | None, enum_values: Iterable[str], help: str | None,
-                flag_values: FlagValues | None = None, **kwargs: Any) -> Flag:
+                flag_values: FlagValues | None = None, **kwargs: Any) -> FlagHolder:
     return _define(EnumParser(list(enum_values)), name, default, help, flag_values,
                    short_name=kwargs.get("short_name"))
 
 
 def DEFINE_list(name: str, default: Any, help: str | None, flag_values: FlagValues | None = None,
-                **kwargs: Any) -> Flag:
+                **kwargs: Any) -> FlagHolder:
     return _define(ListParser(), name, default, help, flag_values, short_name=kwargs.get("short_name"))
 
 
 def DEFINE_multi_string(name: str, default: Any, help: str | None, flag_values: FlagValues | None = None,
-                        **kwargs: Any) -> Flag:
+                        **kwargs: Any) -> FlagHolder:
     return _define(StringParser(), name, default, help, flag_values, multi=True)
 
 
 def DEFINE_multi_integer(name: str, default: Any, help: str | None, lower_bound: int | None = None,
                          upper_bound: int | None = None, flag_values: FlagValues | None = None,
-                         **kwargs: Any) -> Flag:
+                         **kwargs: Any) -> FlagHolder:
     return _define(IntegerParser(lower_bound, upper_bound), name, default, help, flag_values, multi=True)
 
 
 def DEFINE_multi_float(name: str, default: Any, help: str | None, lower_bound: float | None = None,
                        upper_bound: float | None = None, flag_values: FlagValues | None = None,
-                       **kwargs: Any) -> Flag:
+                       **kwargs: Any) -> FlagHolder:
     return _define(FloatParser(lower_bound, upper_bound), name, default, help, flag_values, multi=True)
 
 
@@ -308,3 +143,144 @@ def mark_flag_as_required(flag_name: str, flag_values: FlagValues | None = None)
 def mark_flags_as_required(flag_names: Iterable[str], flag_values: FlagValues | None = None) -> None:
     for name in flag_names:
         mark_flag_as_required(name, flag_values)
+
+
+def DEFINE_enum_class(name: str, default: Any, enum_class: type[enum.Enum], help: str | None,
+                      flag_values: FlagValues | None = None, module_name: str | None = None,
+                      case_sensitive: bool = False, **kwargs: Any) -> FlagHolder:
+    """A flag whose value is a member of ``enum_class``, given by name (any case unless case_sensitive)."""
+    flag = EnumClassFlag(name, default, help, enum_class, short_name=kwargs.get("short_name"),
+                         case_sensitive=case_sensitive)
+    return _register(flag, flag_values, module_name or _caller_module(2))
+
+
+def DEFINE_multi_enum(name: str, default: Any, enum_values: Iterable[str], help: str | None,
+                      flag_values: FlagValues | None = None, case_sensitive: bool = True,
+                      **kwargs: Any) -> FlagHolder:
+    return _define(EnumParser(list(enum_values)), name, default, help, flag_values, multi=True)
+
+
+def DEFINE_multi_enum_class(name: str, default: Any, enum_class: type[enum.Enum], help: str | None,
+                            flag_values: FlagValues | None = None, module_name: str | None = None,
+                            case_sensitive: bool = False, **kwargs: Any) -> FlagHolder:
+    flag = MultiEnumClassFlag(name, default, help, enum_class, case_sensitive=case_sensitive)
+    return _register(flag, flag_values, module_name or _caller_module(2))
+
+
+def DEFINE_spaceseplist(name: str, default: Any, help: str | None, comma_compat: bool = False,
+                        flag_values: FlagValues | None = None, **kwargs: Any) -> FlagHolder:
+    """A list given as one whitespace-separated argument (commas separate too with comma_compat)."""
+    return _define(WhitespaceSeparatedListParser(comma_compat), name, default, help, flag_values,
+                   serializer=ListSerializer(" "))
+
+
+def DEFINE(parser: Parser, name: str, default: Any, help: str | None, flag_values: FlagValues | None = None,
+           serializer: ArgumentSerializer | None = None, module_name: str | None = None,
+           **kwargs: Any) -> FlagHolder:
+    """A flag parsed by any ArgumentParser."""
+    flag = Flag(parser, serializer, name, default, help, kwargs.get("short_name"))
+    return _register(flag, flag_values, module_name or _caller_module(2))
+
+
+def DEFINE_multi(parser: Parser, serializer: ArgumentSerializer | None, name: str, default: Any,
+                 help: str | None, flag_values: FlagValues | None = None, module_name: str | None = None,
+                 **kwargs: Any) -> FlagHolder:
+    flag = MultiFlag(parser, serializer, name, default, help, kwargs.get("short_name"))
+    return _register(flag, flag_values, module_name or _caller_module(2))
+
+
+def DEFINE_flag(flag: Flag, flag_values: FlagValues | None = None, module_name: str | None = None,
+                **kwargs: Any) -> FlagHolder:
+    """Registers a Flag object made by hand."""
+    return _register(flag, flag_values, module_name or _caller_module(2))
+
+
+def DEFINE_alias(name: str, original_name: str, flag_values: FlagValues | None = None,
+                 module_name: str | None = None) -> FlagHolder:
+    """``--name`` sets (and FLAGS.name reads) the flag ``original_name``."""
+    values = _values(flag_values)
+    if original_name not in values:
+        raise UnrecognizedFlagError(f"Unknown command line flag '{original_name}'")
+    values._define(values[original_name], module_name or _caller_module(2), name=name)
+    return FlagHolder(values, values[original_name])
+
+
+def register_multi_flags_validator(flag_names: Iterable[str], multi_flags_checker: Callable[[dict[str, Any]], bool],
+                                   message: str = "Flags validation failed",
+                                   flag_values: FlagValues | None = None) -> None:
+    """``checker({name: value})`` must return True whenever one of the flags changes."""
+    _values(flag_values)._add_validator([_name_of(n) for n in flag_names], multi_flags_checker, message,
+                                        multi=True)
+
+
+def multi_flags_validator(flag_names: Iterable[str], message: str = "Flag validation failed",
+                          flag_values: FlagValues | None = None):
+    def decorate(checker: Callable[[dict[str, Any]], bool]) -> Callable[[dict[str, Any]], bool]:
+        register_multi_flags_validator(flag_names, checker, message, flag_values)
+        return checker
+    return decorate
+
+
+def _name_of(flag: Any) -> str:
+    return flag.name if isinstance(flag, FlagHolder) else flag
+
+
+def mark_flags_as_mutual_exclusive(flag_names: Iterable[Any], required: bool = False,
+                                   flag_values: FlagValues | None = None) -> None:
+    """At most one (exactly one if ``required``) of the flags may have a value other than None."""
+    names = [_name_of(n) for n in flag_names]
+    quantifier = "Exactly" if required else "At most"
+    message = f"{quantifier} one of ({', '.join(names)}) must have a value other than None."
+
+    def check(values: dict[str, Any]) -> bool:
+        count = sum(value is not None for value in values.values())
+        return count == 1 if required else count <= 1
+    register_multi_flags_validator(names, check, message, flag_values)
+
+
+def mark_bool_flags_as_mutual_exclusive(flag_names: Iterable[Any], required: bool = False,
+                                        flag_values: FlagValues | None = None) -> None:
+    """At most one (exactly one if ``required``) of the boolean flags may be True."""
+    names = [_name_of(n) for n in flag_names]
+    values = _values(flag_values)
+    for name in names:
+        if name in values and not values[name].boolean:
+            raise ValidationError(f"Flag --{name} is not Boolean, which is required for flags used in "
+                             "mark_bool_flags_as_mutual_exclusive.")
+    quantifier = "Exactly" if required else "At most"
+    message = f"{quantifier} one of ({', '.join(names)}) must be True."
+
+    def check(flags: dict[str, Any]) -> bool:
+        count = sum(bool(value) for value in flags.values())
+        return count == 1 if required else count <= 1
+    register_multi_flags_validator(names, check, message, flag_values)
+
+
+def set_default(flag_holder: FlagHolder, value: Any) -> None:
+    """A new default: it becomes the value unless the flag was set."""
+    flag_holder._flagvalues.set_default(flag_holder.name, value)
+
+
+def override_value(flag_holder: FlagHolder, value: Any) -> None:
+    """Sets the value (one the flag's parser accepts unchanged) as ``FLAGS.name = value`` does; validators run."""
+    values = flag_holder._flagvalues
+    parsed = values[flag_holder.name]._parse_value(value)
+    if parsed != value:
+        raise IllegalFlagValueError(f"flag {flag_holder.name}: parsed value {parsed!r} not equal to original "
+                                    f"{value!r}")
+    setattr(values, flag_holder.name, value)
+
+
+def declare_key_flag(flag_name: Any, flag_values: FlagValues | None = None) -> None:
+    """Accepted: key flags only group the --helpshort listing."""
+    name = _name_of(flag_name)
+    if name not in _values(flag_values) and name not in ("flagfile", "undefok"):
+        raise ValueError(f"Flag --{name} is undefined. To set a flag as a key flag first define it in Python.")
+
+
+def adopt_module_key_flags(module: Any, flag_values: FlagValues | None = None) -> None:
+    """Accepted: key flags only group the --helpshort listing."""
+
+
+def disclaim_key_flags() -> None:
+    """Accepted: key flags only group the --helpshort listing."""

@@ -9,6 +9,7 @@ from gpugraph.init_ops import (
     RandomNormal as random_normal, RandomUniform as random_uniform, TruncatedNormal as truncated_normal,
     VarianceScaling, VarianceScaling as variance_scaling, Zeros as zeros,
 )
+from gpugraph.init_ops_v1 import Orthogonal as orthogonal, UniformUnitScaling as uniform_unit_scaling
 from gpugraph.variables import (
     global_variables_initializer as global_variables, local_variables_initializer as local_variables,
     variables_initializer as variables,
@@ -16,7 +17,7 @@ from gpugraph.variables import (
 
 __all__ = ["constant", "glorot_normal", "glorot_uniform", "ones", "random_normal", "random_uniform",
            "truncated_normal", "variance_scaling", "zeros", "global_variables", "local_variables", "variables",
-           "he_normal", "he_uniform", "lecun_normal", "lecun_uniform"]
+           "he_normal", "he_uniform", "lecun_normal", "lecun_uniform", "orthogonal", "uniform_unit_scaling"]
 
 
 def he_normal(seed: Any = None) -> VarianceScaling:

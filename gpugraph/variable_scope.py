@@ -258,7 +258,7 @@ class _ScopeState:
 
 
 def _scope_state(graph: Graph) -> _ScopeState:
-    state = graph._state
+    state = graph.outermost_graph._state  # a control-flow function continues the enclosing scopes
     if not hasattr(state, "var_scope"):
         state.var_scope = _ScopeState()
     return state.var_scope

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from gpugraph.framework import dtypes
+from gpugraph.framework.func_graph import lifted_to_outermost
 from gpugraph.framework.graph import Graph, GraphKeys, get_default_graph
 from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.framework.tensor_shape import TensorShape
@@ -18,6 +19,7 @@ __all__ = [
     "all_variables", "global_variables_initializer", "local_variables_initializer",
     "variables_initializer", "initialize_all_variables", "report_uninitialized_variables",
     "is_variable_initialized", "assert_variables_initialized",
+    "initialize_local_variables", "initialize_variables", "moving_average_variables",
 ]
 
 
@@ -43,7 +45,9 @@ class Variable:
         from_fn = callable(initial_value) and not isinstance(initial_value, (Tensor, Variable))
         graph = get_default_graph() if from_fn else graph_of([initial_value])
         self._trainable = trainable
-        with graph.as_default(), graph.control_dependencies(None), graph.name_scope(name or "Variable") as scope:
+        # made while tracing a control-flow function: the variable lives in the outermost graph
+        with lifted_to_outermost(graph) as graph, graph.as_default(), graph.control_dependencies(None), \
+                graph.name_scope(name or "Variable") as scope:
             if from_fn:
                 with graph.name_scope("Initializer"):
                     init = convert_to_tensor(initial_value(), dtype=dtype, name="initial_value")
@@ -162,6 +166,47 @@ class Variable:
         out = state_ops.assign_sub(self, delta, name=name)
         return out if read_value else out.op
 
+    # TF1's sparse updates: sparse_delta is an IndexedSlices-like object (.indices, .values)
+    def scatter_update(self, sparse_delta: Any, use_locking: bool = False, name: str | None = None) -> Any:
+        return _scatter("scatter_update", self, sparse_delta, name)
+
+    def scatter_add(self, sparse_delta: Any, use_locking: bool = False, name: str | None = None) -> Any:
+        return _scatter("scatter_add", self, sparse_delta, name)
+
+    def scatter_sub(self, sparse_delta: Any, use_locking: bool = False, name: str | None = None) -> Any:
+        return _scatter("scatter_sub", self, sparse_delta, name)
+
+    def scatter_mul(self, sparse_delta: Any, use_locking: bool = False, name: str | None = None) -> Any:
+        return _scatter("scatter_mul", self, sparse_delta, name)
+
+    def scatter_div(self, sparse_delta: Any, use_locking: bool = False, name: str | None = None) -> Any:
+        return _scatter("scatter_div", self, sparse_delta, name)
+
+    def scatter_max(self, sparse_delta: Any, use_locking: bool = False, name: str | None = None) -> Any:
+        return _scatter("scatter_max", self, sparse_delta, name)
+
+    def scatter_min(self, sparse_delta: Any, use_locking: bool = False, name: str | None = None) -> Any:
+        return _scatter("scatter_min", self, sparse_delta, name)
+
+    def batch_scatter_update(self, sparse_delta: Any, use_locking: bool = True, name: str | None = None) -> Any:
+        return _scatter("batch_scatter_update", self, sparse_delta, name)
+
+    def scatter_nd_update(self, indices: Any, updates: Any, name: str | None = None) -> Any:
+        from gpugraph.ops import scatter_ops
+        return scatter_ops.scatter_nd_update(self, indices, updates, name=name)
+
+    def scatter_nd_add(self, indices: Any, updates: Any, name: str | None = None) -> Any:
+        from gpugraph.ops import scatter_ops
+        return scatter_ops.scatter_nd_add(self, indices, updates, name=name)
+
+    def scatter_nd_sub(self, indices: Any, updates: Any, name: str | None = None) -> Any:
+        from gpugraph.ops import scatter_ops
+        return scatter_ops.scatter_nd_sub(self, indices, updates, name=name)
+
+    def count_up_to(self, limit: int) -> Tensor:
+        from gpugraph.ops import scatter_ops
+        return scatter_ops.count_up_to(self, limit)
+
     def __repr__(self) -> str:
         return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
 
@@ -175,6 +220,14 @@ class Variable:
 
     def __array__(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"Cannot convert a symbolic Variable ({self.name}) to a numpy array.")
+
+
+def _scatter(fn: str, var: Variable, sparse_delta: Any, name: str | None) -> Any:
+    from gpugraph.ops import scatter_ops
+
+    if not (hasattr(sparse_delta, "indices") and hasattr(sparse_delta, "values")):
+        raise TypeError(f"sparse_delta is not IndexedSlices: {sparse_delta}")
+    return getattr(scatter_ops, fn)(var, sparse_delta.indices, sparse_delta.values, name=name)
 
 
 def _guard_uninitialized_reads(var_name: str, init: Tensor) -> Tensor:
@@ -263,6 +316,19 @@ def global_variables_initializer() -> Operation:
 
 def initialize_all_variables() -> Operation:
     return global_variables_initializer()
+
+
+def initialize_local_variables() -> Operation:
+    return local_variables_initializer()
+
+
+def initialize_variables(var_list: Any, name: str = "init") -> Operation:
+    return variables_initializer(var_list, name=name)
+
+
+def moving_average_variables(scope: str | None = None) -> list[Variable]:
+    """The variables that ExponentialMovingAverage.apply averaged (GraphKeys.MOVING_AVERAGE_VARIABLES)."""
+    return get_default_graph().get_collection(GraphKeys.MOVING_AVERAGE_VARIABLES, scope)
 
 
 def local_variables_initializer() -> Operation:

@@ -78,11 +78,11 @@ def test_one_row_per_registered_op_with_its_facts(table: str) -> None:
 
 def test_known_rows(table: str) -> None:
     rows = _rows(table)
-    assert rows["Exp"] == ["yes", "yes", "yes", "`tf.exp`"]
+    assert rows["Exp"] == ["yes", "yes", "yes", "`tf.exp`, `tf.math.exp`"]
     assert rows["ArgMax"][:3] == ["not differentiable", "yes", "no"]
     assert rows["RandomUniform"][1] == "host"
     assert rows["ProdGrad"] == ["none", "yes", "no", "(internal)"]  # built only by Prod's gradient
-    assert rows["Sigmoid"][3] == "`tf.nn.sigmoid`, `tf.sigmoid`"
+    assert rows["Sigmoid"][3] == "`tf.math.sigmoid`, `tf.nn.sigmoid`, `tf.sigmoid`"
     for name, expected in [("MatMul", "`x @ y`"), ("LogicalOr", "`x | y`"), ("StridedSlice", "`x[...]`"),
                            ("ApplyAdam", "`tf.train.AdamOptimizer`"), ("Assign", "`tf.Variable`"),
                            ("IsVariableInitialized", "`tf.is_variable_initialized`")]:

@@ -86,6 +86,11 @@ class Graph:
         return self._last_id
 
     @property
+    def outermost_graph(self) -> Graph:
+        """This graph; a function graph (control-flow sub-graph) answers the graph enclosing it all."""
+        return self
+
+    @property
     def finalized(self) -> bool:
         return self._finalized
 
@@ -381,6 +386,8 @@ def _merge_device(outer: str, inner: str) -> str:
 
 # --- the default graph stack: a global default, plus per-thread `as_default` frames ---
 _global_default: list[Graph] = [Graph()]
+# How many function graphs are being traced (any thread): while 0, inputs need no capture check.
+_tracing: list[int] = [0]
 _thread_local = threading.local()
 
 

@@ -114,8 +114,20 @@ from gpugraph.nn.embedding import __all__ as _embedding_all  # noqa: E402
 from gpugraph.nn.normalization import *  # noqa: E402,F401,F403
 from gpugraph.nn.normalization import __all__ as _normalization_all  # noqa: E402
 
-__all__ += _conv_all + _regularize_all + _embedding_all + _normalization_all
 from gpugraph.nn.rnn import *  # noqa: E402,F401,F403
 from gpugraph.nn.rnn import __all__ as _rnn_all  # noqa: E402
 from gpugraph.nn import rnn_cell  # noqa: E402,F401 - tf.nn.rnn_cell, a namespace of cell classes
+
+from gpugraph.nn.activations_extra import *  # noqa: E402,F401,F403
+from gpugraph.nn.activations_extra import __all__ as _activations_extra_all  # noqa: E402
+from gpugraph.nn.statistics import *  # noqa: E402,F401,F403
+from gpugraph.nn.statistics import __all__ as _statistics_all  # noqa: E402
+from gpugraph.nn.conv_extra import *  # noqa: E402,F401,F403
+from gpugraph.nn.conv_extra import __all__ as _conv_extra_all  # noqa: E402
+from gpugraph.nn.conv3d import *  # noqa: E402,F401,F403
+from gpugraph.nn.conv3d import __all__ as _conv3d_all  # noqa: E402
+from gpugraph.nn.space import *  # noqa: E402,F401,F403
+from gpugraph.nn.space import __all__ as _space_all  # noqa: E402
+
 __all__ += _conv_all + _regularize_all + _embedding_all + _normalization_all + _rnn_all
+__all__ += _activations_extra_all + _statistics_all + _conv_extra_all + _conv3d_all + _space_all

@@ -96,8 +96,9 @@ def batch_normalization(x: Any, mean: Any, variance: Any, offset: Any, scale: An
         inv = rsqrt(variance + variance_epsilon)
         if scale is not None:
             inv = inv * scale
+        scaled = x * cast(inv, x.dtype.base_dtype)  # built before the shift, as TF1 orders (and names) them
         shift = offset - mean * inv if offset is not None else -mean * inv
-        return x * cast(inv, x.dtype.base_dtype) + cast(shift, x.dtype.base_dtype)
+        return scaled + cast(shift, x.dtype.base_dtype)
 
 
 _MIN_EPSILON = 1.001e-5  # cuDNN's floor, which TF1 applies on every device

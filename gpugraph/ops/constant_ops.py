@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from gpugraph.framework import dtypes
+from gpugraph.framework.graph import _tracing
 from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.framework.tensor_shape import TensorShape
 from gpugraph.ops.registry import NO_GRADIENT, OpDef, register_op
@@ -185,6 +186,10 @@ def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None,
         if want is not None and value.dtype.base_dtype != want:
             raise ValueError(f"Tensor conversion requested dtype {want.name} for Tensor with dtype "
                              f"{value.dtype.base_dtype.name}: {value}")
+        if _tracing[0]:  # a tensor of an enclosing graph, used inside a control-flow function
+            from gpugraph.framework.func_graph import maybe_capture
+
+            return maybe_capture(value)
         return value
     if isinstance(value, Operation):
         raise TypeError(f"Can't convert Operation '{value.name}' to Tensor (target dtype={want}, "

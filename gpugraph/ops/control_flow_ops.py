@@ -1,4 +1,5 @@
-"""Ordering without data: no_op, group, tuple."""
+"""Ordering without data (no_op, group, tuple), and the public control flow: cond, case, while_loop,
+TensorArray, map_fn, scan, foldl, foldr (built in cond_ops, while_ops, tensor_array_ops, functional_ops)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.ops.registry import NO_GRADIENT, OpDef, graph_of, register_op
 
-__all__ = ["no_op", "group", "tuple"]
+__all__ = ["no_op", "group", "tuple", "cond", "case", "while_loop", "TensorArray", "map_fn", "scan", "foldl",
+           "foldr"]
 
 NO_OP = register_op(OpDef("NoOp", infer=lambda: [], grad=NO_GRADIENT, stateful=True))
 
@@ -68,3 +70,9 @@ def tuple(tensors: Any, name: str | None = None, control_inputs: Any = None) -> 
             else:
                 out.append(None)
         return out
+
+
+from gpugraph.ops.cond_ops import case, cond  # noqa: E402
+from gpugraph.ops.functional_ops import foldl, foldr, map_fn, scan  # noqa: E402
+from gpugraph.ops.tensor_array_ops import TensorArray  # noqa: E402
+from gpugraph.ops.while_ops import while_loop  # noqa: E402

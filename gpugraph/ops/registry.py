@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from gpugraph.framework import dtypes
-from gpugraph.framework.graph import Graph, get_default_graph
+from gpugraph.framework.graph import Graph, _tracing, get_default_graph
 from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.framework.tensor_shape import TensorShape
 
@@ -90,6 +90,10 @@ def register_op(opdef: OpDef) -> OpDef:
 
 def graph_of(values: Sequence[Any]) -> Graph:
     """The one graph all graph-element inputs belong to (default graph if none)."""
+    if _tracing[0]:
+        traced = _function_graph_of(values)
+        if traced is not None:
+            return traced
     found: Graph | None = None
     for v in values:
         g = _graph_attr(v)
@@ -100,6 +104,20 @@ def graph_of(values: Sequence[Any]) -> Graph:
         elif g is not found:
             raise ValueError(f"{getattr(v, 'name', v)!s} must be from the same graph as the other inputs.")
     return found if found is not None else get_default_graph()
+
+
+def _function_graph_of(values: Sequence[Any]) -> Graph | None:
+    """While a function graph is traced, inputs of enclosing graphs are captured into it."""
+    from gpugraph.framework.func_graph import current_function_graph
+
+    g = current_function_graph()
+    if g is None:
+        return None
+    for v in values:
+        vg = _graph_attr(v)
+        if vg is not None and vg is not g and not g.is_enclosed_by(vg):
+            return None  # not ours to capture: the usual check names the mismatch
+    return g
 
 
 def _graph_attr(v: Any) -> Graph | None:
@@ -125,7 +143,10 @@ def convert_inputs(opdef: OpDef, inputs: Sequence[Any]) -> list[Tensor]:
     for i, v in enumerate(inputs):
         arg_name = names[i] if i < len(names) else names[-1] if names else "input"
         if i < opdef.ref_input:
-            out.append(v._ref() if hasattr(v, "_ref") else v)
+            ref = v._ref() if hasattr(v, "_ref") else v
+            if _tracing[0]:
+                _refuse_outer_ref(opdef, ref)
+            out.append(ref)
             continue
         # Only plain values take the hint; a Tensor of another dtype reaches _check_same_dtype,
         # whose TypeError names the op and both inputs, as TF1's does.
@@ -141,6 +162,15 @@ def convert_inputs(opdef: OpDef, inputs: Sequence[Any]) -> list[Tensor]:
     if opdef.same_dtype:
         _check_same_dtype(opdef, out)
     return out
+
+
+def _refuse_outer_ref(opdef: OpDef, ref: Any) -> None:
+    from gpugraph.framework.func_graph import current_function_graph
+
+    g = current_function_graph()
+    if g is not None and isinstance(ref, Tensor) and ref.graph is not g:
+        raise ValueError(f"'{opdef.name}' of variable '{ref.op.name}' inside the control-flow function "
+                         f"'{g.name}': in-place variable updates inside tf.cond/tf.while_loop are not supported.")
 
 
 def _check_same_dtype(opdef: OpDef, tensors: list[Tensor]) -> None:

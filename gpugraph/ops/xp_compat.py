@@ -62,3 +62,66 @@ def scatter_add(xp: Any, target: Any, indices: Any, values: Any) -> None:
         acc = xp.zeros(target.shape, dtype=xp.int32)
         cupyx.scatter_add(acc, indices, values.astype(xp.int32))
         target += acc.astype(dtype)
+
+
+def scatter_rows(xp: Any, kind: str, target: Any, rows: Any, updates: Any) -> None:
+    """``target[rows] <kind>= updates`` in place, one update after another for repeated rows, as TF's
+    Scatter* kernels do. ``rows`` is 1-D; ``updates`` has shape ``rows.shape + target.shape[1:]``.
+
+    ``kind`` is "update", "add", "sub", "mul", "div", "max" or "min". NumPy applies ``ufunc.at``;
+    CuPy has atomic scatters for add, max and min (``cupyx``), and a segmented product for mul/div.
+    """
+    if kind == "update":
+        target[rows] = updates
+        return
+    if on_host(xp):
+        ufunc = _HOST_UFUNCS[kind]
+        if kind == "div" and target.dtype.kind in "iu":
+            ufunc = "floor_divide"  # TF divides integers exactly as C++ does; floor equals it for positives
+        getattr(xp, ufunc).at(target, rows, updates)
+        return
+    import cupyx  # only reached with CuPy as xp
+
+    if kind == "add":
+        scatter_add(xp, target, rows, updates)
+    elif kind == "sub":
+        scatter_add(xp, target, rows, xp.negative(updates))
+    elif kind == "max":
+        cupyx.scatter_max(target, rows, updates)
+    elif kind == "min":
+        cupyx.scatter_min(target, rows, updates)
+    else:
+        scatter_product_rows(xp, target, rows, updates, divide=kind == "div")
+
+
+_HOST_UFUNCS = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "divide", "max": "maximum",
+                "min": "minimum"}
+
+
+def scatter_product_rows(xp: Any, target: Any, rows: Any, updates: Any, divide: bool = False) -> None:
+    """``target[r] *= prod(updates[rows == r])`` (or ``/=``) without atomics: sort the rows, take the
+    product of each run of equal rows by a log-step scan, spread it over the run, then write each
+    row once with the same value from every duplicate (so the write order does not matter)."""
+    n = rows.shape[0]
+    if n == 0:
+        return
+    order = xp.argsort(rows, kind="stable")
+    sorted_rows = rows[order]
+    values = updates[order]
+    expand = (slice(None),) + (None,) * (values.ndim - 1)
+    step = 1
+    while step < n:  # inclusive product scan within runs: ceil(log2 n) rounds
+        same = (sorted_rows[step:] == sorted_rows[:-step])[expand]
+        scanned = values.copy()
+        scanned[step:] = xp.where(same, values[step:] * values[:-step], values[step:])
+        values = scanned
+        step *= 2
+    step = 1
+    while step < n:  # each element takes its run's last value (the run's product)
+        same = (sorted_rows[:-step] == sorted_rows[step:])[expand]
+        spread = values.copy()
+        spread[:-step] = xp.where(same, values[step:], values[:-step])
+        values = spread
+        step *= 2
+    current = target[sorted_rows]
+    target[sorted_rows] = current / values if divide else current * values

@@ -6,6 +6,7 @@ function that calls each step's lowered function in order: no graph code on the 
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import heapq
 from dataclasses import dataclass
@@ -144,6 +145,9 @@ class DeviceContext:
     def cell(self, var_op: Operation) -> Any:
         return self._session.cell(var_op)
 
+    def backend_of(self, device: str) -> Backend:
+        return self._session.backend_of(device)
+
     def rng(self, op: Operation) -> np.random.Generator:
         return self._session.rng(op)
 
@@ -155,7 +159,20 @@ def compile_plan(fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor],
     fed = set(feeds)
     if order is None:
         order = schedule(needed_ops(fetches, fed), fed)
-    return _PlanBuilder(fetches, feeds, fed, ctx, placements).build(order)
+    token = _plan_ops.set(frozenset(order))
+    try:
+        return _PlanBuilder(fetches, feeds, fed, ctx, placements).build(order)
+    finally:
+        _plan_ops.reset(token)
+
+
+# The ops of the plan being compiled: a lowering may ask whether an output of its op is read in it
+# (a loop keeps its per-iteration values only when a gradient in the same plan reads them).
+_plan_ops: contextvars.ContextVar[frozenset[Operation]] = contextvars.ContextVar("plan_ops", default=frozenset())
+
+
+def ops_in_plan() -> frozenset[Operation]:
+    return _plan_ops.get()
 
 
 class _PlanBuilder:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from gpugraph.summary.summary_ops import histogram, image, merge, merge_all, scalar, tensor_summary, text
+from gpugraph.summary.audio_summary import audio
+from gpugraph.summary.summary_ops import (
+    all_v2_summary_ops, get_summary_description, histogram, image, initialize, merge, merge_all, scalar,
+    tensor_summary, text,
+)
 from gpugraph.summary.writer import FileWriter, FileWriterCache
 
-__all__ = ["scalar", "histogram", "image", "text", "tensor_summary", "merge", "merge_all", "FileWriter",
-           "FileWriterCache", "Summary", "SummaryMetadata", "Event", "SessionLog", "TaggedRunMetadata"]
+__all__ = ["scalar", "histogram", "image", "audio", "text", "tensor_summary", "merge", "merge_all", "FileWriter",
+           "FileWriterCache", "get_summary_description", "initialize", "all_v2_summary_ops", "Summary",
+           "SummaryMetadata", "SummaryDescription", "Event", "SessionLog", "TaggedRunMetadata"]
 
 _PROTOS = {"Summary": "summary_pb2", "SummaryMetadata": "summary_pb2", "SummaryDescription": "summary_pb2",
            "Event": "event_pb2", "SessionLog": "event_pb2", "TaggedRunMetadata": "event_pb2"}

@@ -22,7 +22,8 @@ from gpugraph.ops.constant_ops import CONST
 from gpugraph.ops.registry import NO_GRADIENT, OpDef, graph_of, register_op
 from gpugraph.summary import encode
 
-__all__ = ["scalar", "histogram", "image", "text", "tensor_summary", "merge", "merge_all"]
+__all__ = ["scalar", "histogram", "image", "text", "tensor_summary", "merge", "merge_all", "get_summary_description",
+           "initialize", "all_v2_summary_ops"]
 
 _INVALID_TAG_CHARACTERS = re.compile(r"[^-/\w\.]")
 _SCALAR_STRING = (TensorShape(()), dtypes.string)
@@ -258,3 +259,30 @@ def merge_all(key: str = GraphKeys.SUMMARIES, scope: str | None = None, name: st
 
     summaries = get_default_graph().get_collection(key, scope=scope)
     return merge(summaries, name=name) if summaries else None
+
+
+def get_summary_description(node_def: Any) -> Any:
+    """The SummaryDescription stored in a (TF1 "TensorSummary") NodeDef's ``description`` attr, as JSON."""
+    op_type = getattr(node_def, "op", None)
+    if isinstance(node_def, Operation):
+        op_type = node_def.type
+    if op_type != "TensorSummary":
+        raise ValueError(f"Can't get_summary_description on {op_type}")
+    from google.protobuf import json_format
+
+    raw = node_def.attr["description"].s
+    description = encode.pb().SummaryDescription()
+    json_format.Parse(raw.decode("utf-8") if isinstance(raw, bytes) else raw, description)
+    return description
+
+
+def initialize(graph: Any = None, session: Any = None) -> None:
+    """TF2's summary-writer setup; in TF1 graph mode there is never a default v2 writer to set up."""
+    raise RuntimeError("No default tf.contrib.summary.SummaryWriter found")
+
+
+def all_v2_summary_ops() -> list[Tensor]:
+    """The v2 summary ops of the default graph: gpugraph's summaries are all v1, so none."""
+    from gpugraph.framework.graph import get_default_graph
+
+    return get_default_graph().get_collection("_SUMMARY_V2")
