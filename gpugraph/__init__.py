@@ -35,6 +35,7 @@ from gpugraph.ops.reduction_ops import *  # noqa: F401,F403
 from gpugraph.ops.state_ops import assign, assign_add, assign_sub
 from gpugraph.ops.scatter_ops import *  # noqa: F401,F403 - tf.scatter_*, tf.count_up_to
 from gpugraph.ops.debug_ops import Assert, Print, print  # noqa: A004 - TF1's tf.print
+from gpugraph.ops.numerics_ops import add_check_numerics_ops, check_numerics
 from gpugraph.ops.script_ops import numpy_function, py_func, py_function
 from gpugraph.template import make_template
 from gpugraph.debugging import (  # noqa: F401 - TF1's top-level checks

@@ -63,7 +63,8 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients", co
               gate_gradients: bool = False, aggregation_method: Any = None, stop_gradients: Any = None,
               unconnected_gradients: str = "none") -> list[Tensor | None]:
     """Symbolic d(sum of ys)/d(x) for each x in ``xs``; None where x does not affect ys."""
-    ys_list = [convert_to_tensor(y) for y in _as_list(ys)]
+    # a Tensor stays itself: ys of an enclosing graph (minimize inside tf.cond) are not captured
+    ys_list = [y if isinstance(y, Tensor) else convert_to_tensor(y) for y in _as_list(ys)]
     xs_list = [_x_tensor(x) for x in _as_list(xs)]
     gys = _as_list(grad_ys) if grad_ys is not None else [None] * len(ys_list)
     if len(gys) != len(ys_list):
@@ -75,6 +76,8 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients", co
         grads: dict[Tensor, list[Tensor]] = {}
         for i, (y, gy) in enumerate(zip(ys_list, gys)):
             if gy is None:
+                if y.dtype.base_dtype.is_integer or y.dtype.base_dtype.is_bool:
+                    continue  # as TF1: nothing flows back through integer or boolean tensors
                 if not y.dtype.base_dtype.is_floating:
                     raise TypeError(f"tf.gradients: y '{y.name}' has dtype {y.dtype.name}; only floating "
                                     "point tensors can be differentiated.")

@@ -235,7 +235,7 @@ def _run(args: argparse.Namespace) -> int:
 # --- gpugraph train ---
 def _train(args: argparse.Namespace) -> int:
     from gpugraph.config_files import load_settings
-    from gpugraph.trainer import train
+    from gpugraph.trainer import Terminated, train
 
     settings = load_settings(args.config, require_model=True)
     if args.steps is not None:
@@ -248,7 +248,10 @@ def _train(args: argparse.Namespace) -> int:
     if args.cpu:
         settings.set("session", "device", "cpu", "--cpu")
     with _device(settings):
-        result = train(settings, quiet=args.quiet)
+        try:
+            result = train(settings, quiet=args.quiet)
+        except Terminated as e:  # SIGTERM: a checkpoint is saved; exit as a terminated process does
+            return int(e.code or 0)
     return 130 if result.interrupted else 0
 
 
@@ -313,8 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train", help="train a built-in model described by a TOML config",
         description="Train the model of CONFIG.toml ([model], [data], [train], [output], [session]). With "
-                    "[output] checkpoint_dir, a restart resumes from the latest checkpoint and Ctrl-C saves "
-                    "one before stopping (exit code 130).")
+                    "[output] checkpoint_dir, a restart resumes from the latest intact checkpoint, and Ctrl-C "
+                    "or SIGTERM saves one before stopping (exit code 130 or 143).")
     train.add_argument("config", metavar="CONFIG.toml")
     train.add_argument("--steps", type=_positive_int, metavar="N", help="total steps, instead of the config's")
     train.add_argument("--logdir", metavar="DIR", help="TensorBoard directory, instead of the config's")

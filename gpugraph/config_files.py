@@ -66,7 +66,7 @@ SETTINGS: tuple[Setting, ...] = (
        "up front", env=ENV_ALLOW_GROWTH, runtime=True),
     _S("session", "memory_fraction", "float", 0.0, "cap on this process's share of each GPU's memory "
        "(0.5: two jobs share one GPU); 0: no cap", env=ENV_MEMORY_FRACTION, runtime=True, minimum=0.0,
-       maximum=1.0, exclusive_minimum=True),
+       maximum=1.0),
     _S("session", "visible_devices", "devices", "", 'GPU ids the session may use, "0,1" or [0, 1]; empty: all',
        env="GPUGRAPH_VISIBLE_DEVICES"),
     _S("session", "allow_soft_placement", "bool", False, "run an op pinned to a missing device on one that "

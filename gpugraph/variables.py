@@ -153,43 +153,43 @@ class Variable:
 
     def assign(self, value: Any, use_locking: bool = False, name: str | None = None,
                read_value: bool = True) -> Any:
-        out = state_ops.assign(self, value, name=name)
+        out = state_ops.assign(self, value, use_locking=use_locking, name=name)
         return out if read_value else out.op
 
     def assign_add(self, delta: Any, use_locking: bool = False, name: str | None = None,
                    read_value: bool = True) -> Any:
-        out = state_ops.assign_add(self, delta, name=name)
+        out = state_ops.assign_add(self, delta, use_locking=use_locking, name=name)
         return out if read_value else out.op
 
     def assign_sub(self, delta: Any, use_locking: bool = False, name: str | None = None,
                    read_value: bool = True) -> Any:
-        out = state_ops.assign_sub(self, delta, name=name)
+        out = state_ops.assign_sub(self, delta, use_locking=use_locking, name=name)
         return out if read_value else out.op
 
     # TF1's sparse updates: sparse_delta is an IndexedSlices-like object (.indices, .values)
     def scatter_update(self, sparse_delta: Any, use_locking: bool = False, name: str | None = None) -> Any:
-        return _scatter("scatter_update", self, sparse_delta, name)
+        return _scatter("scatter_update", self, sparse_delta, name, use_locking)
 
     def scatter_add(self, sparse_delta: Any, use_locking: bool = False, name: str | None = None) -> Any:
-        return _scatter("scatter_add", self, sparse_delta, name)
+        return _scatter("scatter_add", self, sparse_delta, name, use_locking)
 
     def scatter_sub(self, sparse_delta: Any, use_locking: bool = False, name: str | None = None) -> Any:
-        return _scatter("scatter_sub", self, sparse_delta, name)
+        return _scatter("scatter_sub", self, sparse_delta, name, use_locking)
 
     def scatter_mul(self, sparse_delta: Any, use_locking: bool = False, name: str | None = None) -> Any:
-        return _scatter("scatter_mul", self, sparse_delta, name)
+        return _scatter("scatter_mul", self, sparse_delta, name, use_locking)
 
     def scatter_div(self, sparse_delta: Any, use_locking: bool = False, name: str | None = None) -> Any:
-        return _scatter("scatter_div", self, sparse_delta, name)
+        return _scatter("scatter_div", self, sparse_delta, name, use_locking)
 
     def scatter_max(self, sparse_delta: Any, use_locking: bool = False, name: str | None = None) -> Any:
-        return _scatter("scatter_max", self, sparse_delta, name)
+        return _scatter("scatter_max", self, sparse_delta, name, use_locking)
 
     def scatter_min(self, sparse_delta: Any, use_locking: bool = False, name: str | None = None) -> Any:
-        return _scatter("scatter_min", self, sparse_delta, name)
+        return _scatter("scatter_min", self, sparse_delta, name, use_locking)
 
     def batch_scatter_update(self, sparse_delta: Any, use_locking: bool = True, name: str | None = None) -> Any:
-        return _scatter("batch_scatter_update", self, sparse_delta, name)
+        return _scatter("batch_scatter_update", self, sparse_delta, name, use_locking)
 
     def scatter_nd_update(self, indices: Any, updates: Any, name: str | None = None) -> Any:
         from gpugraph.ops import scatter_ops
@@ -222,12 +222,12 @@ class Variable:
         raise NotImplementedError(f"Cannot convert a symbolic Variable ({self.name}) to a numpy array.")
 
 
-def _scatter(fn: str, var: Variable, sparse_delta: Any, name: str | None) -> Any:
+def _scatter(fn: str, var: Variable, sparse_delta: Any, name: str | None, use_locking: bool) -> Any:
     from gpugraph.ops import scatter_ops
 
     if not (hasattr(sparse_delta, "indices") and hasattr(sparse_delta, "values")):
         raise TypeError(f"sparse_delta is not IndexedSlices: {sparse_delta}")
-    return getattr(scatter_ops, fn)(var, sparse_delta.indices, sparse_delta.values, name=name)
+    return getattr(scatter_ops, fn)(var, sparse_delta.indices, sparse_delta.values, use_locking=use_locking, name=name)
 
 
 def _guard_uninitialized_reads(var_name: str, init: Tensor) -> Tensor:

@@ -78,8 +78,8 @@ def test_key_outside_any_section(tmp_path):
 @pytest.mark.parametrize("line, expected", [
     ("allow_growth = 1", "[session] allow_growth must be true or false, got 1 (int) ({path} line 2)"),
     ('allow_growth = "yes"', "[session] allow_growth must be true or false, got 'yes' (string) ({path} line 2)"),
-    ("memory_fraction = 1.5", "[session] memory_fraction must be in (0.0, 1.0], got 1.5 ({path} line 2)"),
-    ("memory_fraction = 0", "[session] memory_fraction must be in (0.0, 1.0], got 0.0 ({path} line 2)"),
+    ("memory_fraction = 1.5", "[session] memory_fraction must be in [0.0, 1.0], got 1.5 ({path} line 2)"),
+    ("memory_fraction = -0.25", "[session] memory_fraction must be in [0.0, 1.0], got -0.25 ({path} line 2)"),
     ('memory_fraction = "half"', "[session] memory_fraction must be a number, got 'half' (string) ({path} line 2)"),
     ('device = "gpus"', "[session] device must be one of 'auto', 'cpu', 'gpu', got 'gpus' ({path} line 2); "
                         "did you mean 'gpu'?"),
@@ -134,7 +134,7 @@ def test_environment_overrides_the_file(tmp_path):
 @pytest.mark.parametrize("name, value, message", [
     ("GPUGRAPH_ALLOW_GROWTH", "maybe", "GPUGRAPH_ALLOW_GROWTH must be 1, 0, true or false, got 'maybe'"),
     ("GPUGRAPH_MEMORY_FRACTION", "x", "GPUGRAPH_MEMORY_FRACTION must be a number, got 'x'"),
-    ("GPUGRAPH_MEMORY_FRACTION", "2", "[session] memory_fraction must be in (0.0, 1.0], got 2.0 "
+    ("GPUGRAPH_MEMORY_FRACTION", "2", "[session] memory_fraction must be in [0.0, 1.0], got 2.0 "
                                       "(environment variable GPUGRAPH_MEMORY_FRACTION)"),
     ("GPUGRAPH_DEVICE", "tpu", "[session] device must be one of 'auto', 'cpu', 'gpu', got 'tpu' "
                                "(environment variable GPUGRAPH_DEVICE); did you mean 'gpu'?"),
@@ -206,3 +206,12 @@ def test_shipped_session_configs():
     assert load_settings(CONFIGS / "default.toml", {}).session.allow_soft_placement is True
     assert load_settings(CONFIGS / "gpu-shared.toml", {}).session.memory_fraction == 0.5
     assert load_settings(CONFIGS / "cpu.toml", {}).session.device == "cpu"
+
+
+def test_memory_fraction_zero_means_no_cap_as_the_settings_table_says(tmp_path):
+    path = write(tmp_path, "[session]\nmemory_fraction = 0\n")
+    s = load_settings(path, environ={})
+    assert s.session.memory_fraction == 0.0
+    assert session_config(s).gpu_options.per_process_gpu_memory_fraction == 0.0  # TF1's "not set"
+    from_env = load_settings(None, environ={"GPUGRAPH_MEMORY_FRACTION": "0"})
+    assert from_env.session.memory_fraction == 0.0

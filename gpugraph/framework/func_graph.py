@@ -1,13 +1,27 @@
 """FuncGraph: the sub-graph of a control-flow op (a cond branch, a loop's cond or body).
 
-While a FuncGraph is the default graph, a tensor of an enclosing graph used as an op input is
-captured: a placeholder stands for it inside, and the control-flow op takes the outer tensor as
-an extra input (TF2's FuncGraph.capture). Variables made while tracing live in the outermost graph.
+Design. tf.cond and tf.while_loop are functional ops (If, While), as TF2's cond_v2/while_v2: each branch,
+loop condition and body is traced into a FuncGraph, and the op holds it as a ``Function`` attribute
+(the graph plus the tensors fed and fetched). Nothing of a function is a node of the outer graph.
+
+- Capture: while a FuncGraph is the default graph, a tensor of an enclosing graph used as an op input
+  is replaced by a placeholder inside (``capture``), and the control-flow op takes the outer tensor as
+  an extra input (TF2's FuncGraph.capture); nested functions capture through every level.
+- Lifting: variables made while tracing are created in the outermost graph (``lifted_to_outermost``),
+  under the function's name scope, so they are initialized, saved and trained as any other.
+- In-place updates: a ref input (Assign, scatter, an optimizer step) naming a variable of an enclosing
+  graph stays that outer tensor, not a capture; its step binds the session's cell as outside.
+  ``updates_variables`` tells the scheduler that the If/While holding it writes state.
+- Sub-plans: binding an If/While compiles each Function into a plan of its own (same passes, on the
+  op's device); running the op runs the chosen branch or iterates the body, reading only the predicate
+  on the host. Gradients (If, WhileGrad) are Functions built in the same FuncGraphs.
+- Meta graphs store each FuncGraph once in a ``function_library`` (gpugraph/train/function_library.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import weakref
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -111,6 +125,18 @@ class FuncGraph(Graph):
         return super().control_dependencies(control_inputs)
 
     @contextlib.contextmanager
+    def colocate_with(self, op: Any, ignore_existing: bool = False) -> Iterator[None]:
+        """Colocation with an op of an enclosing graph (an optimizer update of an outer variable) is a
+        no-op: a sub-plan runs on the device of the control-flow op holding it."""
+        el = op._as_graph_element() if hasattr(op, "_as_graph_element") else op
+        graph = getattr(el, "graph", self)
+        if graph is not self and self.is_enclosed_by(graph):
+            yield
+            return
+        with super().colocate_with(op, ignore_existing):
+            yield
+
+    @contextlib.contextmanager
     def as_default(self) -> Iterator[Graph]:
         graph_lib._tracing[0] += 1
         try:
@@ -130,6 +156,34 @@ class Function:
 
     def __repr__(self) -> str:
         return f"Function({self.graph.name!r}, {len(self.inputs)} inputs, {len(self.outputs)} outputs)"
+
+
+def updates_variables(op: Any) -> bool:
+    """Whether ``op`` writes variables in place: a ref-input op, or a control-flow op whose functions
+    (at any depth) hold one writing a variable of an enclosing graph. Schedules order it as a write."""
+    if op.opdef.ref_input:
+        return True
+    functions = [v for v in op._attrs.values() if isinstance(v, Function)]
+    if not functions:
+        return False
+    cached = _writes_cache.get(op)
+    if cached is None:
+        cached = _writes_cache[op] = any(_function_writes(fn) for fn in functions)
+    return cached
+
+
+def _function_writes(fn: Function) -> bool:
+    from gpugraph.runtime.plan import needed_ops
+
+    for inner in needed_ops(list(fn.outputs), set(fn.inputs)):
+        if inner.opdef.ref_input and any(t.graph is not fn.graph for t in inner.inputs[:inner.opdef.ref_input]):
+            return True
+        if updates_variables(inner):
+            return True
+    return False
+
+
+_writes_cache: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 
 
 def current_function_graph() -> FuncGraph | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from gpugraph.framework import dtypes
@@ -10,6 +12,19 @@ from gpugraph.framework.tensor_shape import TensorShape, as_shape
 if TYPE_CHECKING:
     from gpugraph.framework.graph import Graph
     from gpugraph.ops.registry import OpDef
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _user_frame() -> tuple[str, int, str] | None:
+    """(file, line, function) of the first caller outside gpugraph: where the user made an op."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_PACKAGE_DIR):
+            return filename, frame.f_lineno, frame.f_code.co_name
+        frame = frame.f_back
+    return None
 
 
 class Operation:
@@ -34,6 +49,7 @@ class Operation:
         self._control_inputs = list(control_inputs)
         self._device = device
         self._id = graph._next_id()
+        self._defined_at = _user_frame()  # named by run-time errors, as TF1's "defined at"
         self._outputs = [Tensor(self, i, dtype, shape) for i, (shape, dtype) in enumerate(output_specs)]
         self._consumers: list[Operation] = []
         for t in self._inputs:

@@ -99,15 +99,22 @@ class Dense(Layer):
 def _tensordot_last(x: Tensor, kernel: Any, units: int) -> Tensor:
     """x's last axis contracted with kernel's first (TF1's Tensordot), as reshape -> MatMul -> reshape."""
     dims = x.shape.as_list()
-    if any(d is None for d in dims[1:]):
-        raise ValueError(f"Dense on input {x.name} of shape {x.shape}: every dimension but the first must be known")
+    if dims[-1] is None:
+        raise ValueError(f"Dense on input {x.name} of shape {x.shape}: the last dimension must be known")
     from gpugraph.framework.graph import get_default_graph
+    from gpugraph.ops.manip_ops import concat
 
     graph = get_default_graph()
     with graph.name_scope("Tensordot") as scope:
         flat = array_ops.reshape(x, [-1, dims[-1]])
         product = matmul(flat, kernel)
-        return array_ops.reshape(product, [-1] + dims[1:-1] + [units], name=scope)
+        if all(d is not None for d in dims[1:-1]):
+            return array_ops.reshape(product, [-1] + dims[1:-1] + [units], name=scope)
+        # unknown inner dimensions (a padded time axis): the output shape is read at run time
+        out_shape = concat([array_ops.shape(x)[:-1], [units]], 0)
+        outputs = array_ops.reshape(product, out_shape, name=scope)
+        outputs.set_shape(dims[:-1] + [units])
+        return outputs
 
 
 def dense(inputs: Any, units: int, activation: Any = None, use_bias: bool = True, kernel_initializer: Any = None,

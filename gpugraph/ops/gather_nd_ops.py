@@ -173,23 +173,25 @@ def sequence_mask(lengths: Any, maxlen: Any = None, dtype: Any = dtypes.bool_, n
     """mask[..., j] = j < lengths[...]; maxlen defaults to max(lengths)."""
     from gpugraph.ops.array_ops import expand_dims
     from gpugraph.ops.dynamic_shape_ops import range as range_
-    from gpugraph.ops.math_ops import cast, less
+    from gpugraph.ops.math_ops import CAST, cast, less, maximum
     from gpugraph.ops.reduction_ops import reduce_max
 
     graph = graph_of([lengths, maxlen])
-    with graph.as_default(), graph.name_scope(name or "SequenceMask") as scope:
+    with graph.as_default(), graph.name_scope(name or "SequenceMask"):
         lengths = convert_to_tensor(lengths, name="lengths")
         if maxlen is None:
-            maxlen = reduce_max(lengths)
+            maxlen = maximum(convert_to_tensor(0, dtype=lengths.dtype.base_dtype), reduce_max(lengths))
         else:
             maxlen = convert_to_tensor(maxlen, name="maxlen")
             if maxlen.shape.ndims not in (None, 0):
                 raise ValueError(f"maxlen must be scalar for sequence_mask, got shape {maxlen.shape}")
-        maxlen = cast(maxlen, lengths.dtype.base_dtype)
         row = range_(0, maxlen, 1)
-        result = less(row, expand_dims(lengths, -1))
+        # TF1's op names: the lengths cast to maxlen's dtype is Cast (always an op), the result's cast Cast_1
+        with graph.name_scope("Cast") as cast_scope:
+            matrix = CAST(expand_dims(lengths, -1), name=cast_scope, DstT=maxlen.dtype.base_dtype)
+        result = less(row, matrix)
         target = dtypes.as_dtype(dtype).base_dtype
-        return result if target == dtypes.bool_ and name is None else cast(result, target, name=scope)
+        return result if target == dtypes.bool_ else cast(result, target)
 
 
 # --- BroadcastTo ---

@@ -19,7 +19,7 @@ from gpugraph.ops.constant_ops import convert_to_tensor
 from gpugraph.ops.math_ops import exp, greater, less, logical_and, where
 from gpugraph.ops.reduction_ops import reduce_sum
 from gpugraph.ops.registry import OpDef, graph_of, register_op
-from gpugraph.ops.xp_compat import on_host
+from gpugraph.ops.xp_compat import on_host, overflow_to_inf
 
 # The cross-entropy wrappers (keyword-only labels/logits, TF1 name scopes) live in gpugraph/nn.py.
 __all__ = ["tanh", "sigmoid", "relu", "relu6", "elu", "softplus", "leaky_relu", "softmax", "log_softmax",
@@ -47,8 +47,14 @@ def _unary(name: str, impl: Any, grad: Any, cuda: str | None = None, sample: Any
 
 
 def _sigmoid_impl(xp: Any, x: Any) -> Any:
-    e = xp.exp(-xp.abs(x))  # never overflows; each branch keeps full relative precision
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    # 1 / (1 + exp(-x)) in four in-place passes: exp(-x) may overflow to inf for very negative x, giving
+    # the correct 0 (and full relative precision down to the subnormal range); half precision works in float32.
+    t = xp.negative(x.astype(np.float32) if x.dtype == np.float16 else x)
+    with overflow_to_inf(xp):
+        xp.exp(t, out=t)
+    t += 1
+    xp.reciprocal(t, out=t)
+    return t.astype(x.dtype, copy=False)
 
 
 TANH = _unary("Tanh", lambda xp, x: xp.tanh(x), lambda op, dy: [dy * (1 - op.outputs[0] * op.outputs[0])],

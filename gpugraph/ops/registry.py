@@ -145,7 +145,7 @@ def convert_inputs(opdef: OpDef, inputs: Sequence[Any]) -> list[Tensor]:
         if i < opdef.ref_input:
             ref = v._ref() if hasattr(v, "_ref") else v
             if _tracing[0]:
-                _refuse_outer_ref(opdef, ref)
+                _check_outer_ref(opdef, ref)
             out.append(ref)
             continue
         # Only plain values take the hint; a Tensor of another dtype reaches _check_same_dtype,
@@ -164,13 +164,17 @@ def convert_inputs(opdef: OpDef, inputs: Sequence[Any]) -> list[Tensor]:
     return out
 
 
-def _refuse_outer_ref(opdef: OpDef, ref: Any) -> None:
+def _check_outer_ref(opdef: OpDef, ref: Any) -> None:
+    """A control-flow function may update a variable of an enclosing graph in place: the ref stays an
+    input from that graph (not a capture) and the step binds the session's cell, as outside."""
     from gpugraph.framework.func_graph import current_function_graph
 
     g = current_function_graph()
-    if g is not None and isinstance(ref, Tensor) and ref.graph is not g:
-        raise ValueError(f"'{opdef.name}' of variable '{ref.op.name}' inside the control-flow function "
-                         f"'{g.name}': in-place variable updates inside tf.cond/tf.while_loop are not supported.")
+    if g is None or not isinstance(ref, Tensor) or ref.graph is g or not g.is_enclosed_by(ref.graph):
+        return
+    if ref.op.opdef.role != "variable":
+        raise ValueError(f"'{opdef.name}' inside the control-flow function '{g.name}' updates {ref.name}, "
+                         f"which is not a variable of an enclosing graph.")
 
 
 def _check_same_dtype(opdef: OpDef, tensors: list[Tensor]) -> None:

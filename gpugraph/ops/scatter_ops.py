@@ -50,7 +50,7 @@ def _merge_shapes(kind: str, expected: TensorShape, updates: TensorShape, shapes
 
 
 def _scatter_infer(kind: str) -> Any:
-    def infer(ref: Tensor, indices: Tensor, updates: Tensor) -> Any:
+    def infer(ref: Tensor, indices: Tensor, updates: Tensor, use_locking: bool = False) -> Any:
         _check_dtypes(kind, ref, indices, updates)
         shapes = f"{_dims(ref.shape)}, {_dims(indices.shape)}, {_dims(updates.shape)}"
         if ref.shape.ndims == 0:
@@ -63,7 +63,7 @@ def _scatter_infer(kind: str) -> Any:
 
 
 def _scatter_nd_infer(kind: str) -> Any:
-    def infer(ref: Tensor, indices: Tensor, updates: Tensor) -> Any:
+    def infer(ref: Tensor, indices: Tensor, updates: Tensor, use_locking: bool = False) -> Any:
         _check_dtypes(kind, ref, indices, updates)
         shapes = f"{_dims(ref.shape)}, {_dims(indices.shape)}, {_dims(updates.shape)}"
         idx = indices.shape.as_tuple()
@@ -178,12 +178,13 @@ SCATTER_ND_MAX = _register("ScatterNdMax", "max", nd=True)
 SCATTER_ND_MIN = _register("ScatterNdMin", "min", nd=True)
 
 
-def _builder(opdef: OpDef) -> Any:
-    def build(ref: Any, indices: Any, updates: Any, use_locking: bool = False, name: str | None = None) -> Tensor:
+def _builder(opdef: OpDef, locks_by_default: bool = False) -> Any:
+    def build(ref: Any, indices: Any, updates: Any, use_locking: bool = locks_by_default,
+              name: str | None = None) -> Tensor:
         target = _ref_of(ref)
         if not (isinstance(updates, Tensor) or hasattr(updates, "_as_tensor")):
             updates = np.asarray(updates, dtype=target.dtype.base_dtype.np_dtype)  # TF converts to ref's dtype
-        return opdef(target, indices, updates, name=name or opdef.name)
+        return opdef(target, indices, updates, name=name or opdef.name, use_locking=bool(use_locking))
     build.__name__ = build.__qualname__ = _snake(opdef.name)
     build.__doc__ = f"TF1's tf.{_snake(opdef.name)}: updates ``ref`` in place and returns it (a ref tensor)."
     return build
@@ -194,14 +195,14 @@ def _snake(op_name: str) -> str:
     return out.replace("n_d_", "nd_")
 
 
-scatter_update = _builder(SCATTER_UPDATE)
+scatter_update = _builder(SCATTER_UPDATE, locks_by_default=True)
 scatter_add = _builder(SCATTER_ADD)
 scatter_sub = _builder(SCATTER_SUB)
 scatter_mul = _builder(SCATTER_MUL)
 scatter_div = _builder(SCATTER_DIV)
 scatter_max = _builder(SCATTER_MAX)
 scatter_min = _builder(SCATTER_MIN)
-scatter_nd_update = _builder(SCATTER_ND_UPDATE)
+scatter_nd_update = _builder(SCATTER_ND_UPDATE, locks_by_default=True)
 scatter_nd_add = _builder(SCATTER_ND_ADD)
 scatter_nd_sub = _builder(SCATTER_ND_SUB)
 scatter_nd_max = _builder(SCATTER_ND_MAX)
@@ -224,7 +225,7 @@ def batch_scatter_update(ref: Any, indices: Any, updates: Any, use_locking: bool
         if ndims is None:
             raise ValueError("batch_scatter_update needs the rank of indices to be known")
         if ndims == 1:
-            return SCATTER_UPDATE(target, indices, updates, name="ScatterUpdate")
+            return SCATTER_UPDATE(target, indices, updates, name="ScatterUpdate", use_locking=bool(use_locking))
         dims = shape_of(indices, out_type=indices.dtype)
         batch = []
         for axis in range(ndims - 1):  # one coordinate per batch dimension, broadcast to indices' shape
@@ -233,7 +234,7 @@ def batch_scatter_update(ref: Any, indices: Any, updates: Any, use_locking: bool
             view[axis] = -1
             batch.append(reshape(pos, view) + indices * 0)
         nd_indices = stack(batch + [indices], axis=-1)
-        return SCATTER_ND_UPDATE(target, nd_indices, updates, name="ScatterNdUpdate")
+        return SCATTER_ND_UPDATE(target, nd_indices, updates, name="ScatterNdUpdate", use_locking=bool(use_locking))
 
 
 def _count_up_to_bind(op: Operation, ctx: Any) -> Any:

@@ -38,7 +38,8 @@ VARIABLE = register_op(OpDef(
 ))
 
 
-def _assign_infer(ref: Tensor, value: Tensor, *, validate_shape: bool = True, op_kind: str = "") -> Any:
+def _assign_infer(ref: Tensor, value: Tensor, *, validate_shape: bool = True, op_kind: str = "",
+                  use_locking: bool = False) -> Any:
     if value.dtype.base_dtype != ref.dtype.base_dtype:
         raise TypeError(f"Input 'value' of '{op_kind or 'Assign'}' Op has type {value.dtype.base_dtype.name} "
                         f"that does not match type {ref.dtype.base_dtype.name} of argument 'ref'.")
@@ -100,12 +101,12 @@ ASSIGN = register_op(OpDef(
     input_names=("ref", "value"),
 ))
 ASSIGN_ADD = register_op(OpDef(
-    "AssignAdd", infer=lambda r, v: _assign_infer(r, v, op_kind="AssignAdd"), bind=_bind_update("add"),
-    ref_input=True, stateful=True, grad=NO_GRADIENT, input_names=("ref", "value"),
+    "AssignAdd", infer=lambda r, v, **attrs: _assign_infer(r, v, op_kind="AssignAdd", **attrs),
+    bind=_bind_update("add"), ref_input=True, stateful=True, grad=NO_GRADIENT, input_names=("ref", "value"),
 ))
 ASSIGN_SUB = register_op(OpDef(
-    "AssignSub", infer=lambda r, v: _assign_infer(r, v, op_kind="AssignSub"), bind=_bind_update("subtract"),
-    ref_input=True, stateful=True, grad=NO_GRADIENT, input_names=("ref", "value"),
+    "AssignSub", infer=lambda r, v, **attrs: _assign_infer(r, v, op_kind="AssignSub", **attrs),
+    bind=_bind_update("subtract"), ref_input=True, stateful=True, grad=NO_GRADIENT, input_names=("ref", "value"),
 ))
 
 
@@ -163,16 +164,20 @@ def _ref_of(ref: Any) -> Tensor:
 
 def assign(ref: Any, value: Any, validate_shape: Any = None, use_locking: Any = None,
            name: str | None = None) -> Tensor:
+    """``ref = value`` in place; as TF1's op, it locks the variable unless ``use_locking=False``."""
     return ASSIGN(_ref_of(ref), value, name=name or "Assign",
-                  validate_shape=True if validate_shape is None else bool(validate_shape))
+                  validate_shape=True if validate_shape is None else bool(validate_shape),
+                  use_locking=True if use_locking is None else bool(use_locking))
 
 
 def assign_add(ref: Any, value: Any, use_locking: Any = None, name: str | None = None) -> Tensor:
-    return ASSIGN_ADD(_ref_of(ref), value, name=name or "AssignAdd")
+    """``ref += value`` in place; ``use_locking=True`` makes concurrent runs' updates exact."""
+    return ASSIGN_ADD(_ref_of(ref), value, name=name or "AssignAdd", use_locking=bool(use_locking))
 
 
 def assign_sub(ref: Any, value: Any, use_locking: Any = None, name: str | None = None) -> Tensor:
-    return ASSIGN_SUB(_ref_of(ref), value, name=name or "AssignSub")
+    """``ref -= value`` in place; ``use_locking=True`` makes concurrent runs' updates exact."""
+    return ASSIGN_SUB(_ref_of(ref), value, name=name or "AssignSub", use_locking=bool(use_locking))
 
 
 def is_variable_initialized(variable: Any) -> Tensor:

@@ -120,7 +120,17 @@ def _length(chain: Any) -> int:
 def _value_or_zeros(xp: Any, flow: Any, index: Any, like: Any, gather: bool = False) -> Any:
     if not isinstance(flow, TensorArrayValue) or (flow.dense is None and flow.entries is None):
         return xp.zeros_like(like)
-    return xp.take(flow.stacked(), index, axis=0)
+    if flow.entries is None:
+        return xp.take(flow.stacked(), index, axis=0)
+    # Only the rows at ``index``: stacking the whole array at every step of a backward loop is quadratic.
+    out = xp.zeros_like(like) if flow.dense is None else xp.take(flow.dense, index, axis=0)
+    node = flow.entries
+    while node is not None:
+        (indices, values), node = node
+        flat = indices.reshape(-1)
+        hits = (xp.reshape(index, (-1, 1)) == flat.reshape(1, -1)).astype(values.dtype)  # [rows read, rows held]
+        out = out + xp.matmul(hits, values.reshape((flat.shape[0], -1))).reshape(out.shape)
+    return out
 
 
 def _flow_only(*args: Any, **attrs: Any) -> Any:

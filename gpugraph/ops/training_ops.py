@@ -26,6 +26,7 @@ __all__: list[str] = []
 
 
 _GRADIENT_NAMES = ("grad", "delta")
+_INT64_INPUTS = ("global_step",)  # inputs of a fixed type (int64) rather than the variable's
 
 
 def _grad_index(names: tuple[str, ...]) -> int:
@@ -38,8 +39,12 @@ def _make_infer(n_ref: int, kind: str, names: tuple[str, ...]) -> Any:
     def infer(*inputs: Tensor, **attrs: Any) -> Any:
         var = inputs[0]
         base = var.dtype.base_dtype
-        for t in inputs[1:]:
-            if t.dtype.base_dtype != base:
+        for name, t in zip(names[1:], inputs[1:]):
+            if name in _INT64_INPUTS:
+                if t.dtype.base_dtype.name != "int64":
+                    raise TypeError(f"Input '{name}' of '{kind}' Op has type {t.dtype.base_dtype.name} that "
+                                    f"does not match expected type of int64.")
+            elif t.dtype.base_dtype != base:
                 raise TypeError(f"Input '{t.name}' of '{kind}' Op has type {t.dtype.base_dtype.name} that "
                                 f"does not match the variable's type {base.name}")
         shape = var.shape
@@ -113,6 +118,7 @@ def _apply_op(name: str, kernel: str, refs: tuple[str, ...], inputs: tuple[str, 
               kernel_attrs: tuple[str, ...] = ()) -> OpDef:
     return register_op(OpDef(
         name, infer=_make_infer(len(refs), name, refs + inputs), bind=_bind_fused, ref_input=len(refs),
+        same_dtype=not set(inputs) & set(_INT64_INPUTS),  # else infer checks each input's dtype
         stateful=True, grad=NO_GRADIENT, input_names=refs + inputs,
         extra={"kernel": kernel, "kernel_attrs": kernel_attrs},
     ))
@@ -132,45 +138,94 @@ APPLY_ADAGRAD = _apply_op("ApplyAdagrad", "apply_adagrad", ("var", "accum"), ("l
 APPLY_ADADELTA = _apply_op("ApplyAdadelta", "apply_adadelta", ("var", "accum", "accum_update"),
                            ("lr", "rho", "epsilon", "grad"))
 
+APPLY_FTRL = _apply_op("ApplyFtrl", "apply_ftrl", ("var", "accum", "linear"), ("grad", "lr", "l1", "l2", "lr_power"))
+APPLY_FTRL_V2 = _apply_op("ApplyFtrlV2", "apply_ftrl_v2", ("var", "accum", "linear"),
+                          ("grad", "lr", "l1", "l2", "l2_shrinkage", "lr_power"))
+APPLY_PROXIMAL_GRADIENT_DESCENT = _apply_op("ApplyProximalGradientDescent", "apply_proximal_gradient_descent",
+                                            ("var",), ("alpha", "l1", "l2", "delta"))
+APPLY_PROXIMAL_ADAGRAD = _apply_op("ApplyProximalAdagrad", "apply_proximal_adagrad", ("var", "accum"),
+                                   ("lr", "l1", "l2", "grad"))
+APPLY_ADAGRAD_DA = _apply_op("ApplyAdagradDA", "apply_adagrad_da",
+                             ("var", "gradient_accumulator", "gradient_squared_accumulator"),
+                             ("grad", "lr", "l1", "l2", "global_step"))
+
 APPLY_OPS: tuple[OpDef, ...] = (APPLY_GRADIENT_DESCENT, APPLY_MOMENTUM, APPLY_ADAM, APPLY_RMS_PROP,
-                                APPLY_CENTERED_RMS_PROP, APPLY_ADAGRAD, APPLY_ADADELTA)
+                                APPLY_CENTERED_RMS_PROP, APPLY_ADAGRAD, APPLY_ADADELTA, APPLY_FTRL, APPLY_FTRL_V2,
+                                APPLY_PROXIMAL_GRADIENT_DESCENT, APPLY_PROXIMAL_ADAGRAD, APPLY_ADAGRAD_DA)
 
 
-# --- builders with the signatures of TF1's gen_training_ops (use_locking is accepted and ignored:
-# a session runs one step at a time) ---
+# --- builders with the signatures of TF1's gen_training_ops (use_locking: the step holds the locks of
+# the variable and its slots, so concurrent runs' updates do not interleave) ---
 def apply_gradient_descent(var: Any, alpha: Any, delta: Any, use_locking: bool = False,
                            name: str | None = None) -> Tensor:
-    return APPLY_GRADIENT_DESCENT(var, alpha, delta, name=name or "ApplyGradientDescent")
+    return APPLY_GRADIENT_DESCENT(var, alpha, delta, name=name or "ApplyGradientDescent", use_locking=bool(use_locking))
 
 
 def apply_momentum(var: Any, accum: Any, lr: Any, grad: Any, momentum: Any, use_locking: bool = False,
                    use_nesterov: bool = False, name: str | None = None) -> Tensor:
     return APPLY_MOMENTUM(var, accum, lr, grad, momentum, name=name or "ApplyMomentum",
-                          use_nesterov=bool(use_nesterov))
+                          use_nesterov=bool(use_nesterov), use_locking=bool(use_locking))
 
 
 def apply_adam(var: Any, m: Any, v: Any, beta1_power: Any, beta2_power: Any, lr: Any, beta1: Any, beta2: Any,
                epsilon: Any, grad: Any, use_locking: bool = False, name: str | None = None) -> Tensor:
     return APPLY_ADAM(var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad,
-                      name=name or "ApplyAdam")
+                      name=name or "ApplyAdam", use_locking=bool(use_locking))
 
 
 def apply_rms_prop(var: Any, ms: Any, mom: Any, lr: Any, rho: Any, momentum: Any, epsilon: Any, grad: Any,
                    use_locking: bool = False, name: str | None = None) -> Tensor:
-    return APPLY_RMS_PROP(var, ms, mom, lr, rho, momentum, epsilon, grad, name=name or "ApplyRMSProp")
+    return APPLY_RMS_PROP(var, ms, mom, lr, rho, momentum, epsilon, grad, name=name or "ApplyRMSProp",
+                          use_locking=bool(use_locking))
 
 
 def apply_centered_rms_prop(var: Any, mg: Any, ms: Any, mom: Any, lr: Any, rho: Any, momentum: Any,
                             epsilon: Any, grad: Any, use_locking: bool = False, name: str | None = None) -> Tensor:
     return APPLY_CENTERED_RMS_PROP(var, mg, ms, mom, lr, rho, momentum, epsilon, grad,
-                                   name=name or "ApplyCenteredRMSProp")
+                                   name=name or "ApplyCenteredRMSProp", use_locking=bool(use_locking))
 
 
 def apply_adagrad(var: Any, accum: Any, lr: Any, grad: Any, use_locking: bool = False,
                   name: str | None = None) -> Tensor:
-    return APPLY_ADAGRAD(var, accum, lr, grad, name=name or "ApplyAdagrad")
+    return APPLY_ADAGRAD(var, accum, lr, grad, name=name or "ApplyAdagrad", use_locking=bool(use_locking))
 
 
 def apply_adadelta(var: Any, accum: Any, accum_update: Any, lr: Any, rho: Any, epsilon: Any, grad: Any,
                    use_locking: bool = False, name: str | None = None) -> Tensor:
-    return APPLY_ADADELTA(var, accum, accum_update, lr, rho, epsilon, grad, name=name or "ApplyAdadelta")
+    return APPLY_ADADELTA(var, accum, accum_update, lr, rho, epsilon, grad, name=name or "ApplyAdadelta",
+                          use_locking=bool(use_locking))
+
+
+def apply_ftrl(var: Any, accum: Any, linear: Any, grad: Any, lr: Any, l1: Any, l2: Any, lr_power: Any,
+               use_locking: bool = False, multiply_linear_by_lr: bool = False, name: str | None = None) -> Tensor:
+    if multiply_linear_by_lr:
+        raise NotImplementedError("ApplyFtrl with multiply_linear_by_lr=True is not supported")
+    return APPLY_FTRL(var, accum, linear, grad, lr, l1, l2, lr_power, name=name or "ApplyFtrl",
+                      use_locking=bool(use_locking))
+
+
+def apply_ftrl_v2(var: Any, accum: Any, linear: Any, grad: Any, lr: Any, l1: Any, l2: Any, l2_shrinkage: Any,
+                  lr_power: Any, use_locking: bool = False, multiply_linear_by_lr: bool = False,
+                  name: str | None = None) -> Tensor:
+    if multiply_linear_by_lr:
+        raise NotImplementedError("ApplyFtrlV2 with multiply_linear_by_lr=True is not supported")
+    return APPLY_FTRL_V2(var, accum, linear, grad, lr, l1, l2, l2_shrinkage, lr_power, name=name or "ApplyFtrlV2",
+                         use_locking=bool(use_locking))
+
+
+def apply_proximal_gradient_descent(var: Any, alpha: Any, l1: Any, l2: Any, delta: Any, use_locking: bool = False,
+                                    name: str | None = None) -> Tensor:
+    return APPLY_PROXIMAL_GRADIENT_DESCENT(var, alpha, l1, l2, delta, name=name or "ApplyProximalGradientDescent",
+                                           use_locking=bool(use_locking))
+
+
+def apply_proximal_adagrad(var: Any, accum: Any, lr: Any, l1: Any, l2: Any, grad: Any, use_locking: bool = False,
+                           name: str | None = None) -> Tensor:
+    return APPLY_PROXIMAL_ADAGRAD(var, accum, lr, l1, l2, grad, name=name or "ApplyProximalAdagrad",
+                                  use_locking=bool(use_locking))
+
+
+def apply_adagrad_da(var: Any, gradient_accumulator: Any, gradient_squared_accumulator: Any, grad: Any, lr: Any,
+                     l1: Any, l2: Any, global_step: Any, use_locking: bool = False, name: str | None = None) -> Tensor:
+    return APPLY_ADAGRAD_DA(var, gradient_accumulator, gradient_squared_accumulator, grad, lr, l1, l2, global_step,
+                            name=name or "ApplyAdagradDA", use_locking=bool(use_locking))

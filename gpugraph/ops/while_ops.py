@@ -1,7 +1,9 @@
 """Functional loops: the While op (cond and body sub-graphs compiled to sub-plans), its gradient, tf.while_loop.
 
-The forward While keeps each iteration's loop variables only when a gradient in the same plan reads
-them (its last output, the history); WhileGrad then runs the body's VJP sub-plan backwards over them.
+The forward While keeps each iteration's loop variables, and the body's intermediates that the gradient
+reads (as TF1's loops push them on stacks), only when a gradient in the same plan reads them (its last
+output, the history); WhileGrad then runs the body's VJP sub-plan backwards over them, fed the kept
+intermediates instead of recomputing the body.
 """
 
 from __future__ import annotations
@@ -28,28 +30,69 @@ def _while_infer(*inputs: Tensor, cond: Function, body: Function, n_vars: int, o
     return list(output_specs) + ([_HISTORY_SPEC] if back_prop else [])
 
 
+class _History(list):
+    """Per iteration: (loop variables, kept intermediates); ``kept`` maps a body tensor to its position."""
+
+    def __init__(self, kept: dict[Tensor, int]):
+        super().__init__()
+        self.kept = kept
+
+
 def _bind_while(op: Operation, ctx: Any) -> Callable[..., Any]:
-    from gpugraph.runtime.plan import ops_in_plan
+    from gpugraph.runtime.plan import compile_plan, ops_in_plan
 
     cond_plan = compile_function(op.get_attr("cond"), ctx)
-    body_plan = compile_function(op.get_attr("body"), ctx)
+    body: Function = op.get_attr("body")
     n = op.get_attr("n_vars")
     has_history = op.get_attr("back_prop")
     plan_ops = ops_in_plan()
-    record = has_history and any(c in plan_ops for c in op.outputs[n].consumers())
+    readers = [c for c in op.outputs[n].consumers() if c in plan_ops] if has_history else []
+    kept: dict[Tensor, int] = {}
+    for reader in readers:  # the intermediates each gradient of this loop is fed
+        for t in _saved_inputs(reader):
+            kept.setdefault(t, len(kept))
+    body_plan = compile_plan(list(body.outputs) + list(kept), list(body.inputs), ctx)
+    n_out = len(body.outputs)
 
     def step(*args: Any) -> Any:
         loop, captured = list(args[:n]), list(args[n:])
-        history: list[list[Any]] | None = [] if record else None
+        history: _History | None = _History(kept) if readers else None
         # the predicate is the loop's one device-to-host read per iteration
         while bool(run_function(cond_plan, loop + captured)[0]):
+            out = run_function(body_plan, loop + captured)
             if history is not None:
-                history.append(loop)
-            loop = run_function(body_plan, loop + captured)
+                history.append((loop, out[n_out:]))
+            loop = out[:n_out]
         if has_history:
             return (*loop, history)
         return tuple(loop) if n != 1 else loop[0]
     return step
+
+
+def _saved_inputs(grad_op: Operation) -> tuple[Tensor, ...]:
+    n_saved = grad_op.get_attr("n_saved")
+    inputs = grad_op.get_attr("grad_body").inputs
+    return tuple(inputs[len(inputs) - n_saved:]) if n_saved else ()
+
+
+def _intermediates_read(body: Function, grad_body: Function) -> list[Tensor]:
+    """Tensors the body computes that its VJP reads: kept in the forward pass, not recomputed.
+
+    Outputs of nested loops are recomputed instead (their gradient needs their own history).
+    """
+    from gpugraph.runtime.plan import needed_ops
+
+    fed = set(grad_body.inputs)
+    forward = set(needed_ops(list(body.outputs), set(body.inputs)))
+    backward = set(needed_ops(list(grad_body.outputs), fed))
+    saved: list[Tensor] = []
+    for op in body.graph.get_operations():
+        if op not in backward or op in forward:
+            continue
+        for t in op.inputs:
+            if t.op in forward and t not in fed and t.op.type not in ("Const", "While") and t not in saved:
+                saved.append(t)
+    return saved
 
 
 def _while_grad(op: Operation, *dys: Tensor | None) -> list[Tensor | None]:
@@ -68,9 +111,12 @@ def _while_grad(op: Operation, *dys: Tensor | None) -> list[Tensor | None]:
     for j in float_vars:
         vjp_dys[j] = dys[j] if dys[j] is not None else zeros_like(op.outputs[j])
     grad_body = branch_gradient(body, vjp_dys, float_vars + [n + k for k in float_caps])
+    saved = _intermediates_read(body, grad_body)
+    grad_body = Function(grad_body.graph, grad_body.inputs + tuple(saved), grad_body.outputs)
     specs = tuple((op.inputs[i].shape, op.inputs[i].dtype.base_dtype) for i in float_vars + [n + k for k in float_caps])
     res = WHILE_GRAD(op.outputs[n], *[vjp_dys[j] for j in float_vars], *op.inputs[n:], grad_body=grad_body,
-                     n_float_vars=len(float_vars), float_caps=tuple(float_caps), output_specs=specs, name="WhileGrad")
+                     n_float_vars=len(float_vars), float_caps=tuple(float_caps), n_saved=len(saved),
+                     output_specs=specs, name="WhileGrad")
     res = [res] if isinstance(res, Tensor) else list(res)
     grads: list[Tensor | None] = [None] * len(op.inputs)
     for i, g in zip(float_vars + [n + k for k in float_caps], res):
@@ -85,7 +131,7 @@ WHILE = register_op(OpDef(
 
 
 def _while_grad_infer(history: Tensor, *rest: Tensor, grad_body: Function, n_float_vars: int,
-                      float_caps: tuple[int, ...], output_specs: tuple[Any, ...]) -> list[Any]:
+                      float_caps: tuple[int, ...], n_saved: int, output_specs: tuple[Any, ...]) -> list[Any]:
     return list(output_specs)
 
 
@@ -97,19 +143,35 @@ def _zeros_of(xp: Any, value: Any) -> Any:
     return xp.zeros_like(value)
 
 
+def _own(xp: Any, value: Any) -> Any:
+    """A copy of an array gradient, safe to add into in place (it may alias a value of the plan)."""
+    return xp.array(value, copy=True) if isinstance(value, xp.ndarray) else value
+
+
+def _accumulate(total: Any, part: Any) -> Any:
+    if type(total) is type(part) and getattr(total, "shape", None) == getattr(part, "shape", ()) and \
+            hasattr(total, "dtype") and total.dtype == part.dtype:
+        total += part  # an owned array: no new buffer per iteration
+        return total
+    return total + part
+
+
 def _bind_while_grad(op: Operation, ctx: Any) -> Callable[..., Any]:
     plan = compile_function(op.get_attr("grad_body"), ctx)
     nf = op.get_attr("n_float_vars")
     float_caps = op.get_attr("float_caps")
+    saved = _saved_inputs(op)
     xp = ctx.backend.xp
 
     def step(history: Any, *rest: Any) -> Any:
         dvars, captured = list(rest[:nf]), list(rest[nf:])
         dcaps: list[Any] | None = None
-        for loop in reversed(history):  # iteration i's VJP: recompute its body, map d(out) -> d(in)
-            out = run_function(plan, list(loop) + captured + dvars)
+        where = [history.kept[t] for t in saved]
+        for loop, kept in reversed(history):  # iteration i's VJP, fed its kept intermediates: d(out) -> d(in)
+            out = run_function(plan, list(loop) + captured + dvars + [kept[k] for k in where])
             dvars, step_dcaps = out[:nf], out[nf:]
-            dcaps = step_dcaps if dcaps is None else [a + b for a, b in zip(dcaps, step_dcaps)]
+            dcaps = [_own(xp, d) for d in step_dcaps] if dcaps is None else \
+                [_accumulate(a, b) for a, b in zip(dcaps, step_dcaps)]
         if dcaps is None:
             dcaps = [_zeros_of(xp, captured[k]) for k in float_caps]
         out = (*dvars, *dcaps)

@@ -41,6 +41,11 @@ def linalg_errors(xp: Any) -> ContextManager[Any]:
     return cupyx.errstate(linalg="raise")
 
 
+def overflow_to_inf(xp: Any) -> ContextManager[Any]:
+    """Context in which a float overflow quietly gives inf: NumPy warns on it, CuPy never does."""
+    return numpy.errstate(over="ignore") if on_host(xp) else contextlib.nullcontext()
+
+
 def scatter_add(xp: Any, target: Any, indices: Any, values: Any) -> None:
     """``target[indices] += values`` in place, accumulating repeated indices (``numpy.add.at``).
 

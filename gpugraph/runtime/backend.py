@@ -88,10 +88,34 @@ def cupy_available() -> tuple[bool, str]:
     try:
         count = int(cupy.cuda.runtime.getDeviceCount())
     except Exception as e:  # no driver, driver too old, CUDA_VISIBLE_DEVICES hides every device
-        return False, f"no CUDA device: {e}"
+        return False, f"no CUDA device: {cuda_error_text(e)}"
     if count <= 0:
         return False, "no CUDA device: cupy reports 0 devices"
     return True, ""
+
+
+_INSUFFICIENT_DRIVER = 35  # cudaErrorInsufficientDriver: also what CUDA says when there is no driver at all
+
+
+def nvidia_driver_present() -> bool:
+    """Whether the CUDA driver library (installed with the NVIDIA driver) can be loaded."""
+    import ctypes
+
+    for name in ("libcuda.so.1", "libcuda.so", "nvcuda.dll"):
+        try:
+            ctypes.CDLL(name)
+            return True
+        except OSError:
+            continue
+    return False
+
+
+def cuda_error_text(error: BaseException) -> str:
+    """CUDA's message, except that "driver version is insufficient" without any driver says so."""
+    insufficient = getattr(error, "status", None) == _INSUFFICIENT_DRIVER or "cudaErrorInsufficientDriver" in str(error)
+    if insufficient and not nvidia_driver_present():
+        return "no NVIDIA driver found (libcuda.so.1 cannot be loaded); install the NVIDIA driver to use a GPU"
+    return str(error)
 
 
 def gpu_backend(index: int, memory: MemoryConfig | None = None) -> Backend:
@@ -113,7 +137,8 @@ def note_numpy_fallback(why: str) -> bool:
         if _fallback_logged:
             return False
         _fallback_logged = True
-    logger.info("gpugraph: GPU backend off (%s); running on NumPy", why)
+    # a warning, so that a plain script (no logging set up) shows it too
+    logger.warning("gpugraph: GPU backend off (%s); running on NumPy", why)
     return True
 
 

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from gpugraph.runtime.backend import cupy_available
+from gpugraph.runtime.backend import cuda_error_text, cupy_available
 from gpugraph.runtime.devices import GpuFacts
 
 
@@ -133,7 +133,7 @@ def _cuda_survey() -> tuple[GpuSurvey | None, str]:
             reports.append(GpuReport(GpuFacts(i, name, int(total), int(free), _capability(device.compute_capability))))
         return GpuSurvey(tuple(reports), "cuda", "" if reports else "CUDA reports no GPU"), ""
     except Exception as e:
-        return None, f"CUDA query failed: {e}"
+        return None, f"CUDA query failed: {cuda_error_text(e)}"
 
 
 def survey_gpus(environ: Mapping[str, str] | None = None) -> GpuSurvey:

@@ -417,5 +417,7 @@ def explain(placements: Mapping[Operation, Placement]) -> list[tuple[str, str, s
 
 
 def log_lines(placements: Mapping[Operation, Placement]) -> list[str]:
-    """TF1's ``log_device_placement`` lines: "name: (Type): /job:localhost/replica:0/task:0/device:GPU:0"."""
-    return [f"{op.name}: ({op.type}): {p.device.full_name}" for op, p in placements.items()]
+    """TF1's ``log_device_placement`` lines, "name: (Type): /job:localhost/replica:0/task:0/device:GPU:0",
+    each followed by why the node is there: "  [reason]"."""
+    return [f"{op.name}: ({op.type}): {p.device.full_name}" + (f"  [{p.reason}]" if p.reason else "")
+            for op, p in placements.items()]

@@ -6,6 +6,7 @@ function that calls each step's lowered function in order: no graph code on the 
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import heapq
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence
 import numpy as np
 
 from gpugraph import errors
+from gpugraph.framework.func_graph import updates_variables
 from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.runtime.backend import Backend
 from gpugraph.runtime.runner import generate_runner, releases_after
@@ -102,7 +104,7 @@ def schedule(ops: list[Operation], fed: set[Tensor]) -> list[Operation]:
         pending[op] = len(deps)
         for d in deps:
             users[d].append(op)
-    ready = [(bool(op.opdef.ref_input), op._id, op) for op in ops if pending[op] == 0]
+    ready = [(updates_variables(op), op._id, op) for op in ops if pending[op] == 0]
     heapq.heapify(ready)
     order: list[Operation] = []
     while ready:
@@ -111,7 +113,7 @@ def schedule(ops: list[Operation], fed: set[Tensor]) -> list[Operation]:
         for u in users[op]:
             pending[u] -= 1
             if pending[u] == 0:
-                heapq.heappush(ready, (bool(u.opdef.ref_input), u._id, u))
+                heapq.heappush(ready, (updates_variables(u), u._id, u))
     if len(order) != len(ops):
         raise errors.InvalidArgumentError(None, None, "Graph has a cycle among the fetched ops.")
     return order
@@ -120,12 +122,34 @@ def schedule(ops: list[Operation], fed: set[Tensor]) -> list[Operation]:
 def lower(op: Operation, ctx: RunContext) -> Callable[..., Any]:
     opdef = op.opdef
     if opdef.bind is not None:
+        if opdef.ref_input and op._attrs.get("use_locking"):
+            return _locked(opdef.bind(op, ctx), [ctx.cell(t.op) for t in op.inputs[:opdef.ref_input]])
         return opdef.bind(op, ctx)
     if opdef.impl is None:
         raise errors.UnimplementedError(None, op, f"Op '{op.name}' (type {op.type}) has no lowering.")
     attrs = op._attrs
     return functools.partial(opdef.impl, ctx.backend.xp, **attrs) if attrs else \
         functools.partial(opdef.impl, ctx.backend.xp)
+
+
+def _locked(fn: Callable[..., Any], cells: Sequence[Any]) -> Callable[..., Any]:
+    """``fn`` run holding the locks of the variables it updates in place (taken in one global order,
+    so two steps locking the same variables cannot deadlock)."""
+    locks = sorted({id(c.lock): c.lock for c in cells}.items())
+    if len(locks) == 1:
+        lock = locks[0][1]
+
+        def step(*args: Any) -> Any:
+            with lock:
+                return fn(*args)
+        return step
+
+    def step_all(*args: Any) -> Any:
+        with contextlib.ExitStack() as held:
+            for _, lock in locks:
+                held.enter_context(lock)
+            return fn(*args)
+    return step_all
 
 
 def _foldable(op: Operation, slots: dict[Tensor, int], folded: set[int]) -> bool:

@@ -24,6 +24,7 @@ from gpugraph.runtime.memory import out_of_memory_message
 from gpugraph.runtime.placer import Placement, place
 from gpugraph.runtime.placer import log_lines as placement_lines
 from gpugraph.runtime.plan import ExecutionPlan, compile_plan, needed_ops, schedule
+from gpugraph.runtime.run_errors import located, step_failure
 from gpugraph.runtime.runner import failing_step
 
 logger = logging.getLogger("gpugraph")
@@ -33,15 +34,17 @@ class VariableCell:
     """One variable's value in one session; ``value is None`` until initialized.
 
     ``device`` is where the value lives once a plan has placed the variable (None: on the host,
-    not placed yet); the placer keeps it there in later plans.
+    not placed yet); the placer keeps it there in later plans. ``lock`` is held around the
+    in-place updates built with ``use_locking=True``.
     """
 
-    __slots__ = ("name", "value", "device")
+    __slots__ = ("name", "value", "device", "lock")
 
     def __init__(self, name: str):
         self.name = name
         self.value: Any = None
         self.device: str | None = None
+        self.lock = threading.Lock()
 
 
 class _CompiledRun:
@@ -224,8 +227,8 @@ class BaseSession:
                 slots[spec.slot] = checked_feed(spec, feed_dict[key])
         for op, cell in plan.precheck:
             if cell.value is None:
-                raise errors.FailedPreconditionError(
-                    None, op, f"Attempting to use uninitialized value {op.name}\n\t [[{op.name}/read]]")
+                raise located(errors.FailedPreconditionError(
+                    None, op, f"Attempting to use uninitialized value {op.name}\n\t [[{op.name}/read]]"), op)
         try:
             with np.errstate(all="ignore"):
                 if run_metadata is not None:
@@ -235,10 +238,12 @@ class BaseSession:
                 else:
                     with self._activate():
                         plan.runner(slots)
-        except errors.OpError:
+        except errors.OpError as e:
+            step = failing_step(plan, e)
+            located(e, step.op if step else None)  # same class and traceback, now saying where
             raise
         except Exception as e:
-            raise self._run_error(plan, e) from e
+            raise self._run_error(plan, e, slots) from e
         out = []
         for slot, copy in zip(plan.fetch_slots, plan.copy_on_fetch):
             if slot is None:
@@ -267,8 +272,9 @@ class BaseSession:
             return contextlib.nullcontext()
         return self.backend_of(self._devices.table.gpus()[0].name).activate()
 
-    def _run_error(self, plan: ExecutionPlan, exc: Exception) -> errors.OpError:
-        """The gpugraph error for an exception raised by a step: OOM or InvalidArgument, naming the node."""
+    def _run_error(self, plan: ExecutionPlan, exc: Exception, slots: list[Any]) -> errors.OpError:
+        """The gpugraph error for an exception raised by a step: OOM or InvalidArgument, naming the node,
+        its input shapes and the user's line that created it (the step's inputs are still in ``slots``)."""
         step = failing_step(plan, exc)
         op = step.op if step else None
         if op is not None:
@@ -279,9 +285,8 @@ class BaseSession:
                 message = out_of_memory_message(
                     op.name, op.type, out.shape if out is not None else (), out.dtype.name if out is not None else "",
                     backend.device, _requested_bytes(exc), stats.get("used") or 0, stats.get("limit"))
-                return errors.ResourceExhaustedError(None, op, message)
-        where = f"{op.name} ({op.type})" if op is not None else "plan"
-        return errors.InvalidArgumentError(None, op, f"{where}: {type(exc).__name__}: {exc}")
+                return located(errors.ResourceExhaustedError(None, op, message), op)
+        return step_failure(op, [slots[i] for i in step.inputs] if step else [], exc)
 
     def _step_backend(self, plan: ExecutionPlan, op: Operation) -> Backend:
         if plan.placements and op in plan.placements:

@@ -53,3 +53,30 @@ __all__ += ["CheckpointSaverHook", "CheckpointSaverListener", "ChiefSessionCreat
             "NanLossDuringTrainingError", "NanTensorHook", "Scaffold", "SecondOrStepTimer", "SessionCreator",
             "SessionRunArgs", "SessionRunContext", "SessionRunHook", "SessionRunValues", "SingularMonitoredSession",
             "StepCounterHook", "StopAtStepHook", "SummarySaverHook", "WorkerSessionCreator"]
+
+from gpugraph.train.adagrad_da import AdagradDAOptimizer  # noqa: E402 - regularised optimizers
+from gpugraph.train.ftrl import FtrlOptimizer  # noqa: E402
+from gpugraph.train.proximal_adagrad import ProximalAdagradOptimizer  # noqa: E402
+from gpugraph.train.proximal_gradient_descent import ProximalGradientDescentOptimizer  # noqa: E402
+
+__all__ += ["AdagradDAOptimizer", "FtrlOptimizer", "ProximalAdagradOptimizer", "ProximalGradientDescentOptimizer"]
+
+from gpugraph.train.moving_averages import ExponentialMovingAverage  # noqa: E402 - averages of variables
+
+__all__ += ["ExponentialMovingAverage"]
+
+from gpugraph.train.learning_rate_decay_cosine import (  # noqa: E402 - cosine schedules with restarts/noise
+    cosine_decay_restarts, linear_cosine_decay, noisy_linear_cosine_decay,
+)
+
+__all__ += ["cosine_decay_restarts", "linear_cosine_decay", "noisy_linear_cosine_decay"]
+
+from gpugraph.train.coordinator import Coordinator, LooperThread  # noqa: E402 - threads, graph and event files
+from gpugraph.train.graph_io import write_graph  # noqa: E402
+from gpugraph.train.summary_io import summary_iterator  # noqa: E402
+
+__all__ += ["Coordinator", "LooperThread", "summary_iterator", "write_graph"]
+
+from gpugraph.train.warm_start import init_from_checkpoint  # noqa: E402
+
+__all__ += ["init_from_checkpoint"]

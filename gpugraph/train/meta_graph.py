@@ -4,7 +4,8 @@ Every op is stored as its registered type, inputs, control inputs, device and at
 values are tagged JSON (DType, TensorShape, tuples, slices, Ellipsis, NumPy arrays as base64, ops
 and tensors by name). Importing rebuilds each op from ``REGISTRY[type]``, re-running shape
 inference, and recreates the Variable objects listed in the collections. The file carries a SHA-256
-of its content, so a damaged file is refused instead of building a different graph.
+of its content, so a damaged file is refused instead of building a different graph. The function
+graphs of control-flow ops are stored once each in ``function_library`` (see function_library.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from gpugraph.framework.graph import Graph
 from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.framework.tensor_shape import Dimension, TensorShape
 from gpugraph.ops.registry import REGISTRY, run_infer
+from gpugraph.framework.func_graph import Function
 from gpugraph.train import checkpoint_io
+from gpugraph.train.function_library import FunctionExporter, FunctionImporter
 from gpugraph.variables import Variable
 
 FORMAT = "gpugraph-meta-graph"
@@ -38,7 +41,7 @@ class _Unsupported(TypeError):
 
 
 # --- values <-> tagged JSON ---
-def encode(value: Any, rename: Callable[[str], str] = lambda n: n) -> Any:
+def encode(value: Any, rename: Callable[[str], str] = lambda n: n, functions: FunctionExporter | None = None) -> Any:
     """A JSON value for an attribute or collection item; ``_Unsupported`` for anything else."""
     if value is None or isinstance(value, (bool, str)):
         return value
@@ -51,11 +54,11 @@ def encode(value: Any, rename: Callable[[str], str] = lambda n: n) -> Any:
     if isinstance(value, slice):
         return {"slice": [encode(value.start), encode(value.stop), encode(value.step)]}
     if isinstance(value, tuple):
-        return {"tuple": [encode(v, rename) for v in value]}
+        return {"tuple": [encode(v, rename, functions) for v in value]}
     if isinstance(value, list):
-        return {"list": [encode(v, rename) for v in value]}
+        return {"list": [encode(v, rename, functions) for v in value]}
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {"dict": {k: encode(v, rename) for k, v in value.items()}}
+        return {"dict": {k: encode(v, rename, functions) for k, v in value.items()}}
     if isinstance(value, dtypes.DType):
         return {"dtype": value.name}
     if isinstance(value, TensorShape):
@@ -73,6 +76,8 @@ def encode(value: Any, rename: Callable[[str], str] = lambda n: n) -> Any:
         return {"np_dtype": value.str}
     if isinstance(value, bytes):
         return {"bytes": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, Function) and functions is not None:
+        return functions.function(value)
     if isinstance(value, Variable):
         return {"variable": rename(value.op.name)}
     if isinstance(value, Operation):
@@ -86,7 +91,8 @@ def encode(value: Any, rename: Callable[[str], str] = lambda n: n) -> Any:
     raise _Unsupported(f"value of type {type(value).__name__}")
 
 
-def decode(obj: Any, graph: Graph, prefix: str, variables: dict[str, Variable] | None = None) -> Any:
+def decode(obj: Any, graph: Graph, prefix: str, variables: dict[str, Variable] | None = None,
+           functions: FunctionImporter | None = None) -> Any:
     """The inverse of ``encode``; names get ``prefix`` (the import scope)."""
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
@@ -101,10 +107,10 @@ def decode(obj: Any, graph: Graph, prefix: str, variables: dict[str, Variable] |
     if tag == "slice":
         return slice(*(decode(v, graph, prefix) for v in body))
     if tag in ("tuple", "list"):
-        items = [decode(v, graph, prefix, variables) for v in body]
+        items = [decode(v, graph, prefix, variables, functions) for v in body]
         return tuple(items) if tag == "tuple" else items
     if tag == "dict":
-        return {k: decode(v, graph, prefix, variables) for k, v in body.items()}
+        return {k: decode(v, graph, prefix, variables, functions) for k, v in body.items()}
     if tag == "dtype":
         return dtypes.as_dtype(body)
     if tag == "shape":
@@ -130,6 +136,10 @@ def decode(obj: Any, graph: Graph, prefix: str, variables: dict[str, Variable] |
         if variables is None or prefix + body not in variables:
             raise ValueError(f"unknown variable '{body}'")
         return variables[prefix + body]
+    if tag == "function":
+        if functions is None:
+            raise ValueError("a function graph outside an op attribute")
+        return functions.function(body)
     if tag == "saver":
         from gpugraph.train.saver import Saver, SaverDef
 
@@ -152,31 +162,34 @@ def export_graph(graph: Graph, collection_list: Any = None, export_scope: str | 
             raise _Unsupported(f"'{name}' is outside export scope '{export_scope}'")
         return name[len(scope):]
 
-    nodes = []
-    for op in graph.get_operations():
-        if not in_scope(op.name):
-            continue
+    def export_node(op: Operation, rename: Callable[[str], str], input_ref: Callable[[Tensor], Any],
+                    functions: FunctionExporter) -> dict[str, Any]:
         if REGISTRY.get(op.type) is not op.opdef:
             raise ValueError(f"Cannot export op '{op.name}': its type '{op.type}' is not the registered op "
                              f"of that name, so it could not be rebuilt.")
         node: dict[str, Any] = {"name": rename(op.name), "op": op.type}
         try:
-            node["inputs"] = [rename(t.name) for t in op.inputs]
+            node["inputs"] = [input_ref(t) for t in op.inputs]
             node["control_inputs"] = [rename(c.name) for c in op.control_inputs]
-        except _Unsupported as e:
+        except (_Unsupported, ValueError) as e:
             raise ValueError(f"Cannot export op '{op.name}': {e}") from None
         node["device"] = "" if clear_devices else op.device
         attrs = {}
         for key, value in sorted(op.attrs.items()):
             try:
-                attrs[key] = encode(value, rename)
+                attrs[key] = encode(value, rename, functions)
             except _Unsupported as e:
                 raise TypeError(f"Cannot serialize attr '{key}' of op '{op.name}' (type {op.type}): {e}. "
                                 f"Supported: None, bool, int, float, str, tuple, list, dict, slice, Ellipsis, "
-                                f"DType, TensorShape, NumPy arrays and scalars, Operations and Tensors.") from None
+                                f"DType, TensorShape, NumPy arrays and scalars, Operations, Tensors and "
+                                f"the functions of control-flow ops.") from None
         node["attrs"] = attrs
         node["outputs"] = [{"dtype": t.dtype.name, "shape": encode(t.shape)} for t in op.outputs]
-        nodes.append(node)
+        return node
+
+    functions = FunctionExporter(graph, rename, export_node)
+    nodes = [export_node(op, rename, lambda t: rename(t.name), functions)
+             for op in graph.get_operations() if in_scope(op.name)]
 
     keys = graph.get_all_collection_keys() if collection_list is None else list(collection_list)
     collections: dict[str, list[Any]] = {}
@@ -198,11 +211,14 @@ def export_graph(graph: Graph, collection_list: Any = None, export_scope: str | 
     from gpugraph import __version__
 
     meta: dict[str, Any] = {
-        "meta_info_def": {"gpugraph_version": __version__, "stripped_op_list": sorted({n["op"] for n in nodes})},
+        "meta_info_def": {"gpugraph_version": __version__, "stripped_op_list": sorted(
+            {n["op"] for n in nodes} | {n["op"] for f in functions.library for n in f["nodes"]})},
         "graph_def": {"node": nodes},
         "variables": variables,
         "collection_def": collections,
     }
+    if functions.library:
+        meta["function_library"] = functions.library
     if saver_def is not None:
         meta["saver_def"] = saver_def
     return meta
@@ -266,7 +282,19 @@ def import_graph(meta: dict[str, Any], graph: Graph, import_scope: str | None = 
     except (KeyError, TypeError) as e:
         raise errors.InvalidArgumentError(None, None, f"Bad {source}: missing {e}") from None
     with graph.as_default(), graph.name_scope(None), graph.control_dependencies(None):
-        built = [_import_node(node, graph, prefix, clear_devices, source) for node in nodes]
+        def import_node(node: Any, into: Graph, node_prefix: str, resolve: Callable[[Any], Tensor],
+                        functions: FunctionImporter) -> Operation:
+            return _import_node(node, into, node_prefix, clear_devices, source, resolve, functions)
+
+        try:
+            functions = FunctionImporter(meta.get("function_library", []), graph, prefix, import_node)
+        except ValueError as e:
+            raise errors.InvalidArgumentError(None, None, f"Bad {source}: {e}") from None
+        built = [import_node(node, graph, prefix, _top_resolver(graph, prefix, node), functions) for node in nodes]
+        try:
+            functions.finish()
+        except (KeyError, TypeError, ValueError) as e:
+            raise errors.InvalidArgumentError(None, None, f"Bad {source}: function graphs: {e}") from None
         for node, op in zip(nodes, built):
             for name in node.get("control_inputs", []):
                 op._add_control_input(_lookup(graph.get_operation_by_name, prefix + name, node, source))
@@ -297,15 +325,24 @@ def _lookup(fn: Callable[[str], Any], name: str, node: dict[str, Any], source: s
         raise errors.InvalidArgumentError(None, None, f"Bad {source}: node '{node.get('name')}': {e}") from None
 
 
-def _import_node(node: dict[str, Any], graph: Graph, prefix: str, clear_devices: bool, source: str) -> Operation:
+def _top_resolver(graph: Graph, prefix: str, node: Any) -> Callable[[Any], Tensor]:
+    def resolve(name: Any) -> Tensor:
+        if not isinstance(name, str):
+            raise ValueError(f"bad input {name!r}")
+        return graph.get_tensor_by_name(prefix + name)
+    return resolve
+
+
+def _import_node(node: dict[str, Any], graph: Graph, prefix: str, clear_devices: bool, source: str,
+                 resolve: Callable[[Any], Tensor], functions: FunctionImporter) -> Operation:
     try:
         name = prefix + node["name"]
         op_type = node["op"]
         opdef = REGISTRY.get(op_type)
         if opdef is None:
             raise ValueError(f"Op type not registered '{op_type}'")
-        inputs = [graph.get_tensor_by_name(prefix + t) for t in node["inputs"]]
-        attrs = {k: decode(v, graph, prefix) for k, v in node["attrs"].items()}
+        inputs = [resolve(t) for t in node["inputs"]]
+        attrs = {k: decode(v, graph, prefix, None, functions) for k, v in node["attrs"].items()}
         outputs = node["outputs"]
         device = "" if clear_devices else node.get("device", "")
     except (KeyError, TypeError, ValueError, AttributeError) as e:

@@ -69,7 +69,7 @@ class Optimizer:
         if gate_gradients not in (GATE_NONE, GATE_OP, GATE_GRAPH):
             raise ValueError(f"gate_gradients must be one of: Optimizer.GATE_NONE, Optimizer.GATE_OP, "
                              f"Optimizer.GATE_GRAPH.  Not {gate_gradients}")
-        loss = convert_to_tensor(loss)
+        loss = loss if isinstance(loss, Tensor) else convert_to_tensor(loss)  # an outer loss stays uncaptured
         _check_dtype(loss)
         if var_list is None:
             var_list = trainable_variables()

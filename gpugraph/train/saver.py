@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,7 +194,7 @@ class Saver:
                 checkpoint_state.update_checkpoint_state(
                     save_dir, model_checkpoint_path, self.last_checkpoints, latest_filename,
                     save_relative_paths=self._save_relative_paths)
-                self._maybe_delete_old_checkpoints(meta_graph_suffix)
+                self._maybe_delete_old_checkpoints(meta_graph_suffix, save_dir)
         except OSError as e:
             raise _os_error(e, checkpoint_file) from e
         return model_checkpoint_path
@@ -219,11 +220,17 @@ class Saver:
         while len(self._last_checkpoints) > self._max_to_keep:
             self._checkpoints_to_be_deleted.append(self._last_checkpoints.pop(0))
 
-    def _maybe_delete_old_checkpoints(self, meta_graph_suffix: str) -> None:
+    def _maybe_delete_old_checkpoints(self, meta_graph_suffix: str, save_dir: str) -> None:
+        here = os.path.realpath(save_dir or ".")
         while self._checkpoints_to_be_deleted:
             path, stamp = self._checkpoints_to_be_deleted.pop(0)
             if stamp > self._next_checkpoint_time:  # keep one every n hours
                 self._next_checkpoint_time += self._keep_every_n_hours * 3600
+                continue
+            # the list may come from a state file anyone can edit: delete only beside the new checkpoint
+            if os.path.realpath(os.path.dirname(checkpoint_io.data_path(path)) or ".") != here:
+                warnings.warn(f"Not deleting old checkpoint {path}: it is outside {save_dir or '.'}, the "
+                              f"directory of the checkpoint being saved", stacklevel=3)
                 continue
             checkpoint_state.remove_checkpoint(path, meta_graph_suffix=meta_graph_suffix)
 
@@ -240,8 +247,12 @@ class Saver:
             raise checkpoint_io.CheckpointNotFoundError(
                 None, None, f"The passed save_path is not a valid checkpoint: {save_path} "
                             f"(no file {checkpoint_io.data_path(save_path)})")
-        reader = checkpoint_io.CheckpointReader(save_path)
-        values: list[tuple[Operation, np.ndarray]] = []
+        with checkpoint_io.CheckpointReader(save_path) as reader:  # verifies every tensor's checksum
+            self._restore_from(sess, reader)
+
+    def _restore_from(self, sess: Any, reader: checkpoint_io.CheckpointReader) -> None:
+        """Check every key, dtype and shape against the header, then read and set one tensor at a time."""
+        dtypes_in_file, shapes_in_file = reader.get_variable_to_dtype_map(), reader.get_variable_to_shape_map()
         for key, op in self._var_map.items():
             if op.graph is not sess.graph:
                 raise ValueError(f"Variable '{op.name}' is not in the session's graph")
@@ -251,20 +262,19 @@ class Saver:
                     None, op, f"Restoring from checkpoint failed: Key {key} not found in checkpoint "
                               f"{reader.path} ({where}). The variable name or another graph key is missing "
                               f"from the checkpoint.")
-            arr = reader.get_tensor(key)
-            want = op.outputs[0].dtype.base_dtype
-            if arr.dtype != want.np_dtype:
+            want, have = op.outputs[0].dtype.base_dtype, dtypes_in_file[key]
+            if have.np_dtype != want.np_dtype:
                 raise errors.InvalidArgumentError(
                     None, op, f"tensor_name = {key}; expected dtype {want.name} does not equal original dtype "
-                              f"{arr.dtype.name} ({where}, checkpoint {reader.path})")
-            static = op.get_attr("shape")
-            if not static.is_compatible_with(arr.shape):
+                              f"{have.name} ({where}, checkpoint {reader.path})")
+            static, shape = op.get_attr("shape"), shapes_in_file[key]
+            if not static.is_compatible_with(shape):
                 lhs = static.as_list() if static.ndims is not None else "?"
                 raise errors.InvalidArgumentError(
                     None, op, f"Assign requires shapes of both tensors to match. lhs shape= {lhs} "
-                              f"rhs shape= {list(arr.shape)} ({where}, checkpoint {reader.path})")
-            values.append((op, arr))
-        for op, arr in values:
+                              f"rhs shape= {shape} ({where}, checkpoint {reader.path})")
+        for key, op in self._var_map.items():
+            arr = reader.get_tensor(key)
             cell = sess.cell(op)
             backend = sess.backend_of_cell(cell)  # the value stays on the device it lives on
             current = cell.value
@@ -272,6 +282,7 @@ class Saver:
                 backend.xp.copyto(current, backend.to_device(arr))  # in place, as Assign does
             else:
                 cell.value = backend.to_device(arr)
+            del arr  # before the next read: one tensor in host memory at a time
 
     # --- meta graph ---
     def export_meta_graph(self, filename: str | None = None, collection_list: Any = None, as_text: bool = False,

@@ -25,6 +25,13 @@ class TrainError(RuntimeError):
     """Training cannot go on; the message is one line meant for the user."""
 
 
+class Terminated(SystemExit):
+    """SIGTERM stopped training after a checkpoint was saved; the process exits with 128 + 15, as if killed."""
+
+    def __init__(self) -> None:
+        super().__init__(128 + signal.SIGTERM)
+
+
 @dataclass
 class TrainResult:
     start_step: int  # the global step training started from (non-zero after a resume)
@@ -102,29 +109,34 @@ class _Batches:
 
 
 class _StopOnInterrupt:
-    """The first Ctrl-C asks the loop to stop after the current step (and save); a second one stops at once."""
+    """The first Ctrl-C or SIGTERM (how containers and schedulers stop jobs) asks the loop to stop after the
+    current step (and save); a second one stops at once."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self) -> None:
         self.requested = False
-        self._previous: Any = None
-        self._installed = False
+        self.signal: int | None = None  # the first signal received
+        self._previous: dict[int, Any] = {}
 
     def _handle(self, signum: int, frame: Any) -> None:
         if self.requested:
+            if signum == signal.SIGTERM:
+                raise Terminated
             raise KeyboardInterrupt
-        self.requested = True
+        self.requested, self.signal = True, signum
 
     def __enter__(self) -> _StopOnInterrupt:
         try:
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-            self._installed = True
+            for signum in self.SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._handle)
         except ValueError:  # not the main thread: signals cannot be caught here
             pass
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        if self._installed:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
 
 
 def total_steps(settings: Settings, per_epoch: int) -> int:
@@ -144,7 +156,8 @@ def train(settings: Settings, *, progress: bool | None = None, quiet: bool = Fal
     """Train the model that ``settings`` describe and print its final metrics, one line each.
 
     ``progress`` None: a progress bar when ``err`` is a terminal, else a line per checkpoint interval.
-    ``quiet``: neither, and no description of the run; the metrics and an interruption are still printed."""
+    ``quiet``: neither, and no description of the run; the metrics and an interruption are still printed.
+    Ctrl-C saves and returns (``interrupted``); SIGTERM saves, then raises ``Terminated`` (exit status 143)."""
     out = out or sys.stdout
     err = err or sys.stderr
     classifier = is_classifier(settings.model.type)
@@ -164,7 +177,7 @@ def train(settings: Settings, *, progress: bool | None = None, quiet: bool = Fal
     with tf.Session(graph=g.graph, config=session_config(settings)) as sess:
         say(f"device: {sess.backend.name} ({sess.backend.device})")
         sess.run(g.init)
-        checkpoint = _resume(g, sess, o.checkpoint_dir)
+        checkpoint = _resume(g, sess, o.checkpoint_dir, err)
         start = int(sess.run(g.global_step))
         if checkpoint:
             say(f"resumed from {checkpoint} at step {start}")
@@ -172,20 +185,23 @@ def train(settings: Settings, *, progress: bool | None = None, quiet: bool = Fal
         if start >= total:
             say(f"step {start} already reaches the {total} steps configured; nothing to train")
         enabled = (not quiet and err.isatty()) if progress is None else progress
-        step, interrupted = start, False
+        step, interrupted, terminated = start, False, False
         try:
             with _StopOnInterrupt() as stop, _progress(total, start, enabled, err) as bar:
                 step, checkpoint = _loop(g, sess, batches, settings, writers, data, start, total, prefix, bar,
                                          stop, checkpoint, None if enabled or quiet else err)
-                interrupted = stop.requested
+                interrupted, terminated = stop.requested, stop.signal == signal.SIGTERM
             if prefix and (interrupted or step > start) and not _saved(checkpoint, step):
                 checkpoint = g.saver.save(sess, prefix, global_step=step)
             if interrupted:
                 saved = f"checkpoint saved: {checkpoint}" if prefix else "no checkpoint_dir set, nothing saved"
-                print(f"interrupted at step {step} of {total}; {saved}", file=err, flush=True)
+                how = "terminated (SIGTERM)" if terminated else "interrupted"
+                print(f"{how} at step {step} of {total}; {saved}", file=err, flush=True)
         finally:
             for writer in writers:
                 writer.close()
+        if terminated:  # stop now, within the grace period before SIGKILL: no evaluation
+            raise Terminated
         metrics = evaluate(g, sess, data)
     for name, value in metrics.items():
         print(f"{name}: {value:.6g}", file=out)
@@ -193,22 +209,35 @@ def train(settings: Settings, *, progress: bool | None = None, quiet: bool = Fal
     return TrainResult(start, step, total, interrupted, checkpoint, metrics)
 
 
-def _resume(g: _Graph, sess: Any, checkpoint_dir: str) -> str | None:
+def _resume(g: _Graph, sess: Any, checkpoint_dir: str, err: TextIO) -> str | None:
+    """Restore the newest intact checkpoint the state file lists; a corrupted one is skipped with a warning."""
     if not checkpoint_dir:
         return None
-    latest = tf.train.latest_checkpoint(checkpoint_dir)
-    if latest is None:
+    state = tf.train.get_checkpoint_state(checkpoint_dir)
+    listed = [state.model_checkpoint_path, *reversed(state.all_model_checkpoint_paths)] if state else []
+    candidates = [p for p in dict.fromkeys(listed) if tf.train.checkpoint_exists(p)]
+    if not candidates:
         os.makedirs(checkpoint_dir, exist_ok=True)
         return None
-    try:
-        g.saver.restore(sess, latest)
-    except (errors.OpError, ValueError) as e:
-        raise TrainError(f"cannot resume from {latest}: {e}; it was written for another model or data, so use "
-                         f"another checkpoint_dir to start afresh") from e
-    state = tf.train.get_checkpoint_state(checkpoint_dir)
-    if state is not None:
+    corrupted: list[str] = []
+    for path in candidates:
+        try:
+            g.saver.restore(sess, path)
+        except errors.DataLossError as e:
+            print(f"warning: skipping checkpoint {path}: {e}", file=err, flush=True)
+            corrupted.append(path)
+            continue
+        except (errors.OpError, ValueError) as e:
+            raise TrainError(f"cannot resume from {path}: {e}; it was written for another model or data, so use "
+                             f"another checkpoint_dir to start afresh") from e
+        if corrupted:
+            print(f"warning: resuming from {path}, the newest intact checkpoint, instead of corrupted "
+                  f"{', '.join(corrupted)}", file=err, flush=True)
+        assert state is not None
         g.saver.recover_last_checkpoints(list(state.all_model_checkpoint_paths))
-    return latest
+        return path
+    raise TrainError(f"cannot resume: every checkpoint in {checkpoint_dir} is corrupted ({', '.join(corrupted)}); "
+                     f"remove them or use another checkpoint_dir to start afresh")
 
 
 def _writers(logdir: str, graph: Any, resumed_at: int | None) -> list[Any]:

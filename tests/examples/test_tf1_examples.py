@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_seed_examples import without_numpy_notice
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -36,7 +37,7 @@ def run_script(name: str, tmp_path: Path, *args: str) -> tuple[list[str], str]:
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert len(lines) == len(TF_OUTPUTS[name]), f"{name} printed {lines}, TensorFlow {TF_OUTPUTS[name]}"
-    return lines, proc.stderr
+    return lines, without_numpy_notice(proc.stderr)
 
 
 def numbers(line: str) -> list[float]:

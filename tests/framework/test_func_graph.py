@@ -76,12 +76,17 @@ def test_tensors_of_an_unrelated_graph_are_still_refused() -> None:
             tf.while_loop(lambda v: v < 5.0, lambda v: v + foreign, [tf.constant(1.0)])
 
 
-def test_exporting_a_meta_graph_with_control_flow_names_the_op() -> None:
+def test_a_meta_graph_with_control_flow_rebuilds_the_function_graphs() -> None:
     g = tf.Graph()
     with g.as_default():
         tf.cond(tf.constant(True), lambda: tf.constant(1.0), lambda: tf.constant(2.0))
-        with pytest.raises(TypeError, match="of op 'cond/If' \\(type If\\)"):
-            tf.train.export_meta_graph(graph=g)
+        meta = tf.train.export_meta_graph(graph=g)
+    with tf.Graph().as_default() as fresh:
+        tf.train.import_meta_graph(meta)
+        branch = fresh.get_operation_by_name("cond/If").get_attr("then_branch")
+        assert isinstance(branch.graph, FuncGraph) and branch.graph.outer_graph is fresh
+        with tf.Session() as sess:
+            assert sess.run("cond/Merge:0") == 1.0
 
 
 def test_control_dependencies_on_outer_values_inside_a_body() -> None:

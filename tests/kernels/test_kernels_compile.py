@@ -13,7 +13,7 @@ from cuda.bindings import nvrtc
 from gpugraph import kernels
 from gpugraph.kernels import KernelSource
 
-CTYPES = {"float32": "float", "float64": "double"}
+CTYPES = {"float32": "float", "float64": "double", "int64": "long long"}
 
 
 def cuda_source(src: KernelSource, ctype: str, filename: str = "kernel.cu") -> str:

@@ -11,7 +11,8 @@ from gpugraph.kernels.twins import TWINS
 pytestmark = pytest.mark.gpu
 
 SCALARS = {"beta1_power": 0.9 ** 3, "beta2_power": 0.999 ** 3, "lr": 0.01, "alpha": 0.01, "beta1": 0.9,
-           "beta2": 0.999, "epsilon": 1e-7, "rho": 0.9, "momentum": 0.5}
+           "beta2": 0.999, "epsilon": 1e-7, "rho": 0.9, "momentum": 0.5, "l1": 0.01, "l2": 0.02, "l2_shrinkage": 0.03,
+           "lr_power": -0.5}
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -28,6 +29,8 @@ def test_kernel_equals_twin(name: str, dtype: type) -> None:
     for p in src.inputs:
         if p.ctype == "bool":
             ins[p.name] = True
+        elif p.ctype == "int64":  # AdagradDA's global step
+            ins[p.name] = np.asarray(7, np.int64)
         elif p.name in ("grad", "delta"):
             ins[p.name] = rng.standard_normal(1000).astype(dtype)
         else:

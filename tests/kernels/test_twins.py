@@ -66,6 +66,39 @@ def _adadelta(var, accum, accum_update, lr, rho, eps, g):
     return {"var": var - lr * update, "accum": accum, "accum_update": accum_update}
 
 
+def _ftrl(var, accum, linear, g, lr, l1, l2, lr_power, shrinkage=0.0):
+    new_accum = accum + g ** 2
+    linear = linear + g + 2 * shrinkage * var - (new_accum ** -lr_power - accum ** -lr_power) / lr * var
+    quadratic = new_accum ** -lr_power / lr + 2 * l2
+    var = np.where(np.abs(linear) > l1, (l1 * np.sign(linear) - linear) / quadratic, 0.0)
+    return {"var": var, "accum": new_accum, "linear": linear}
+
+
+def _ftrl_v2(var, accum, linear, g, lr, l1, l2, shrinkage, lr_power):
+    return _ftrl(var, accum, linear, g, lr, l1, l2, lr_power, shrinkage)
+
+
+def _soft_threshold(x, threshold):
+    return np.sign(x) * np.maximum(np.abs(x) - threshold, 0.0)
+
+
+def _proximal_gd(var, lr, l1, l2, g):
+    return {"var": _soft_threshold(var - lr * g, lr * l1) / (1 + lr * l2)}
+
+
+def _proximal_adagrad(var, accum, lr, l1, l2, g):
+    accum = accum + g ** 2
+    rate = lr / np.sqrt(accum)
+    return {"var": _soft_threshold(var - rate * g, rate * l1) / (1 + rate * l2), "accum": accum}
+
+
+def _adagrad_da(var, g_acc, gg_acc, g, lr, l1, l2, step):
+    g_acc = g_acc + g
+    gg_acc = gg_acc + g ** 2
+    var = -lr * _soft_threshold(g_acc, step * l1) / (step * l2 * lr + np.sqrt(gg_acc))
+    return {"var": var, "gradient_accumulator": g_acc, "gradient_squared_accumulator": gg_acc}
+
+
 def _check(twin: Callable[..., Any], textbook: Callable[..., Any], refs: dict[str, np.ndarray],
            args: list[Any]) -> None:
     """The twin updates ``refs`` in place (same objects) to the textbook values."""
@@ -131,6 +164,42 @@ def test_adadelta(var, accum, accum_update, lr, rho, eps, g):
            [lr, rho, eps, g])
 
 
+@FAST
+@given(_arrays(-5, 5), _arrays(0.01, 4), _arrays(-5, 5), _arrays(-5, 5), _unit(1e-3, 1.0), _unit(0.0, 0.5),
+       _unit(0.0, 0.5), st.sampled_from([-0.5, -0.7, 0.0, -1.0]))
+def test_ftrl(var, accum, linear, g, lr, l1, l2, lr_power):
+    _check(twins.apply_ftrl, _ftrl, {"var": var, "accum": accum, "linear": linear}, [g, lr, l1, l2, lr_power])
+
+
+@FAST
+@given(_arrays(-5, 5), _arrays(0.01, 4), _arrays(-5, 5), _arrays(-5, 5), _unit(1e-3, 1.0), _unit(0.0, 0.5),
+       _unit(0.0, 0.5), _unit(0.0, 0.5), st.sampled_from([-0.5, -0.3]))
+def test_ftrl_v2(var, accum, linear, g, lr, l1, l2, shrinkage, lr_power):
+    _check(twins.apply_ftrl_v2, _ftrl_v2, {"var": var, "accum": accum, "linear": linear},
+           [g, lr, l1, l2, shrinkage, lr_power])
+
+
+@FAST
+@given(_arrays(-5, 5), _unit(1e-3, 1.0), _unit(0.0, 2.0), _unit(0.0, 1.0), _arrays(-5, 5))
+def test_proximal_gradient_descent(var, lr, l1, l2, g):
+    _check(twins.apply_proximal_gradient_descent, _proximal_gd, {"var": var}, [lr, l1, l2, g])
+
+
+@FAST
+@given(_arrays(-5, 5), _arrays(0.01, 4), _unit(1e-3, 1.0), _unit(0.0, 2.0), _unit(0.0, 1.0), _arrays(-5, 5))
+def test_proximal_adagrad(var, accum, lr, l1, l2, g):
+    _check(twins.apply_proximal_adagrad, _proximal_adagrad, {"var": var, "accum": accum}, [lr, l1, l2, g])
+
+
+@FAST
+@given(_arrays(-5, 5), _arrays(-5, 5), _arrays(0.01, 4), _arrays(-5, 5), _unit(1e-3, 1.0), _unit(0.0, 0.5),
+       _unit(0.0, 0.5), st.integers(1, 1000))
+def test_adagrad_da(var, g_acc, gg_acc, g, lr, l1, l2, step):
+    _check(twins.apply_adagrad_da, _adagrad_da,
+           {"var": var, "gradient_accumulator": g_acc, "gradient_squared_accumulator": gg_acc},
+           [g, lr, l1, l2, np.int64(step)])
+
+
 # --- dtype and shape contract: float32 stays float32, 0-d variables work ---
 CALLS = {
     "apply_gradient_descent": (1, [0.1, "g"]),
@@ -140,6 +209,11 @@ CALLS = {
     "apply_centered_rms_prop": (4, [0.1, 0.9, 0.5, 1e-10, "g"]),
     "apply_adagrad": (2, [0.1, "g"]),
     "apply_adadelta": (3, [1.0, 0.95, 1e-8, "g"]),
+    "apply_ftrl": (3, ["g", 0.1, 0.01, 0.02, -0.5]),
+    "apply_ftrl_v2": (3, ["g", 0.1, 0.01, 0.02, 0.03, -0.6]),
+    "apply_proximal_gradient_descent": (1, [0.1, 0.01, 0.02, "g"]),
+    "apply_proximal_adagrad": (2, [0.1, 0.01, 0.02, "g"]),
+    "apply_adagrad_da": (3, ["g", 0.1, 0.01, 0.02, "step"]),
 }
 
 
@@ -152,9 +226,11 @@ def test_float32_in_place_for_every_shape(name: str, shape: tuple[int, ...]) -> 
     if name == "apply_centered_rms_prop":
         refs[1] *= np.float32(0.1)  # mg: keep the mean square above the squared mean
     grad = rng.standard_normal(shape).astype(np.float32)
-    values = [grad if a == "g" else a if isinstance(a, bool) else np.asarray(a, np.float32) for a in args]
+    values = [grad if a == "g" else np.asarray(7, np.int64) if a == "step" else a if isinstance(a, bool)
+              else np.asarray(a, np.float32) for a in args]
     f64 = twins.TWINS[name](np, *[r.astype(np.float64) for r in refs],
-                            *[v.astype(np.float64) if isinstance(v, np.ndarray) else v for v in values])
+                            *[v.astype(np.float64) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v
+                              for v in values])
     ids = [id(r) for r in refs]
     out = twins.TWINS[name](np, *refs, *values)
     assert out is refs[0] and [id(r) for r in refs] == ids

@@ -277,3 +277,25 @@ def test_squared_difference_and_broadcasting() -> None:
     assert tf.add(p, tf.constant(yv)).shape.as_list() == [None, 3]
     with pytest.raises(ValueError, match="'Add'.*\\[2,3\\], \\[2\\]"):
         tf.add(tf.constant(xv), tf.constant([1.0, 2.0], tf.float64))
+
+
+def _add_n_case() -> tuple[Any, dict[str, Any]]:
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parent / "data"
+    spec = importlib.util.spec_from_file_location("add_n_cases", data / "add_n_cases.py")
+    cases = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cases)
+    return cases.terms(), json.loads((data / "add_n_reference.json").read_text())
+
+
+def test_add_n_of_many_float32_terms_is_as_close_to_the_exact_sum_as_tf():
+    xs, reference = _add_n_case()
+    x = tf.placeholder(tf.float32, [len(xs)])
+    total = tf.add_n(tf.unstack(x))  # one op with 50,000 scalar inputs
+    with tf.Session() as sess:
+        got = float(sess.run(total, {x: xs}))
+    exact = reference["exact"]
+    assert abs(got - exact) <= abs(reference["tf"] - exact)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -119,3 +121,39 @@ def test_dependent_initializers_work_in_any_order():
     np.testing.assert_allclose(bv, 2.0 * av)
     np.testing.assert_allclose(cv, 3.0 * av)
     assert b.initial_value.op.type == "Mul"  # initial_value itself is unchanged
+
+
+def _run_concurrently(sess: tf.Session, op: tf.Operation, threads: int = 8, runs: int = 40) -> None:
+    def work() -> None:
+        for _ in range(runs):
+            sess.run(op)
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+
+
+@pytest.mark.parametrize("update, rows", [
+    (lambda v, ones: tf.assign_add(v, ones, use_locking=True), 1000),
+    (lambda v, ones: v.assign_sub(-ones, use_locking=True), 1000),
+    (lambda v, ones: tf.scatter_add(v, tf.range(v.shape[0].value), ones, use_locking=True), 300),
+], ids=["assign_add", "Variable.assign_sub", "scatter_add"])
+def test_use_locking_makes_concurrent_updates_exact(update, rows):
+    # TF1 gets exactly threads * runs in every element; unlocked in-place adds lose some
+    v = tf.Variable(tf.zeros([rows, 1000]))
+    op = update(v, tf.ones([rows, 1000])).op
+    assert op.get_attr("use_locking") is True
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        _run_concurrently(sess, op, threads=8, runs=20)
+        np.testing.assert_array_equal(sess.run(v), np.full((rows, 1000), 160.0, np.float32))
+
+
+def test_use_locking_defaults_are_tf1s():
+    v = tf.Variable([1.0, 2.0])
+    assert tf.assign(v, [0.0, 0.0]).op.get_attr("use_locking") is True
+    assert v.assign([0.0, 0.0]).op.get_attr("use_locking") is False
+    assert tf.assign_add(v, [1.0, 1.0]).op.get_attr("use_locking") is False
+    assert tf.scatter_update(v, [0], [1.0]).op.get_attr("use_locking") is True
+    assert tf.scatter_add(v, [0], [1.0]).op.get_attr("use_locking") is False

@@ -229,8 +229,12 @@ def test_cupy_without_device(fake, monkeypatch):
         raise FakeCudaRuntimeError(35)
     cupy.cuda.runtime.getDeviceCount = no_driver
     monkeypatch.setitem(sys.modules, "cupy", cupy)
+    monkeypatch.setattr(backend_mod, "nvidia_driver_present", lambda: True)  # a driver too old for the runtime
     ok, why = cupy_available()
     assert not ok and why == "no CUDA device: cudaError 35"
+    monkeypatch.setattr(backend_mod, "nvidia_driver_present", lambda: False)  # no driver at all
+    ok, why = cupy_available()
+    assert not ok and why.startswith("no CUDA device: no NVIDIA driver found")
 
 
 def test_cupy_with_zero_devices(fake, monkeypatch):
@@ -267,7 +271,7 @@ def test_fallback_logs_one_line_once(monkeypatch, caplog):
         assert preferred_backend() is NUMPY
         assert preferred_backend() is NUMPY
     records = [r for r in caplog.records if r.name == "gpugraph"]
-    assert len(records) == 1 and records[0].levelno == logging.INFO
+    assert len(records) == 1 and records[0].levelno == logging.WARNING
     assert "cupy is not installed" in records[0].getMessage() and "NumPy" in records[0].getMessage()
 
 

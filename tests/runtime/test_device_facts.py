@@ -184,3 +184,39 @@ def test_reads_the_process_environment_by_default(modules, monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")
     modules(make_pynvml([gpu(0), gpu(1)]), None)
     assert [f.free_memory for f in gpu_facts()] == [69 * GiB]
+
+
+class CUDARuntimeError(RuntimeError):
+    """As cupy_backends.cuda.api.runtime.CUDARuntimeError: ``status`` is the cudaError_t code."""
+
+    def __init__(self, status, name, text):
+        self.status = status
+        super().__init__(f"{name}: {text}")
+
+
+def _cupy_without_driver():
+    cupy = make_cupy()
+
+    def count():  # what CUDA's runtime answers when libcuda.so.1 is missing, as when it is too old
+        raise CUDARuntimeError(35, "cudaErrorInsufficientDriver", "CUDA driver version is insufficient for CUDA "
+                                                                  "runtime version")
+    cupy.cuda.runtime.getDeviceCount = count
+    return cupy
+
+
+def test_no_driver_installed_says_no_driver_not_an_old_one(modules, monkeypatch):
+    from gpugraph.runtime import backend
+
+    monkeypatch.setattr(backend, "nvidia_driver_present", lambda: False)
+    modules(make_pynvml([], init_error="NVML Shared Library Not Found"), _cupy_without_driver())
+    note = survey_gpus({}).note
+    assert "no NVIDIA driver found" in note and "insufficient" not in note
+    assert "no NVIDIA driver found" in backend.cupy_available()[1]
+
+
+def test_an_old_driver_keeps_cudas_words(modules, monkeypatch):
+    from gpugraph.runtime import backend
+
+    monkeypatch.setattr(backend, "nvidia_driver_present", lambda: True)
+    modules(make_pynvml([gpu(0)], init_error="Driver/library version mismatch"), _cupy_without_driver())
+    assert "CUDA driver version is insufficient" in survey_gpus({}).note

@@ -345,7 +345,10 @@ def test_explain_and_log_lines() -> None:
     placed = place(order, simulated_table(1, BIG))
     rows = explain(placed)
     assert rows == [(op.name, placed[op].device.name, placed[op].reason) for op in order]
-    assert log_lines(placed)[0] == f"{order[0].name}: ({order[0].type}): /job:localhost/replica:0/task:0/device:GPU:0"
+    first = placed[order[0]]
+    assert first.reason  # the README promises a reason per node
+    assert log_lines(placed)[0] == (f"{order[0].name}: ({order[0].type}): /job:localhost/replica:0/task:0/device:GPU:0"
+                                    f"  [{first.reason}]")
 
 
 # --- sizes ---

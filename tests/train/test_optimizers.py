@@ -67,6 +67,11 @@ OPTIMIZERS = {
     "RMSPropCentered": lambda: tf.train.RMSPropOptimizer(0.01, decay=0.99, centered=True),
     "Adagrad": lambda: tf.train.AdagradOptimizer(0.3),
     "Adadelta": lambda: tf.train.AdadeltaOptimizer(1.0),
+    "Ftrl": lambda: tf.train.FtrlOptimizer(0.3, l1_regularization_strength=0.001),
+    "FtrlShrinkage": lambda: tf.train.FtrlOptimizer(0.3, l2_shrinkage_regularization_strength=0.01),
+    "ProximalGradientDescent": lambda: tf.train.ProximalGradientDescentOptimizer(0.1, 0.001, 0.01),
+    "ProximalAdagrad": lambda: tf.train.ProximalAdagradOptimizer(0.3, l1_regularization_strength=0.001),
+    "AdagradDA": lambda: tf.train.AdagradDAOptimizer(0.3, tf.train.get_or_create_global_step()),
 }
 
 
@@ -196,7 +201,9 @@ def test_uninitialized_slot_is_reported() -> None:
 @pytest.mark.parametrize("kind, op_type", [
     ("GradientDescent", "ApplyGradientDescent"), ("Momentum", "ApplyMomentum"), ("Adam", "ApplyAdam"),
     ("RMSProp", "ApplyRMSProp"), ("RMSPropCentered", "ApplyCenteredRMSProp"), ("Adagrad", "ApplyAdagrad"),
-    ("Adadelta", "ApplyAdadelta"),
+    ("Adadelta", "ApplyAdadelta"), ("Ftrl", "ApplyFtrl"), ("FtrlShrinkage", "ApplyFtrlV2"),
+    ("ProximalGradientDescent", "ApplyProximalGradientDescent"), ("ProximalAdagrad", "ApplyProximalAdagrad"),
+    ("AdagradDA", "ApplyAdagradDA"),
 ])
 def test_one_update_op_per_variable_named_as_tf1(kind: str, op_type: str) -> None:
     theta, bias, loss = _model()
@@ -282,6 +289,18 @@ SIGNATURES = {
                         "centered=False, name='RMSProp')",
     "AdagradOptimizer": "(learning_rate, initial_accumulator_value=0.1, use_locking=False, name='Adagrad')",
     "AdadeltaOptimizer": "(learning_rate=0.001, rho=0.95, epsilon=1e-08, use_locking=False, name='Adadelta')",
+    "FtrlOptimizer": "(learning_rate, learning_rate_power=-0.5, initial_accumulator_value=0.1, "
+                     "l1_regularization_strength=0.0, l2_regularization_strength=0.0, use_locking=False, "
+                     "name='Ftrl', accum_name=None, linear_name=None, l2_shrinkage_regularization_strength=0.0, "
+                     "beta=None)",
+    "ProximalGradientDescentOptimizer": "(learning_rate, l1_regularization_strength=0.0, "
+                                        "l2_regularization_strength=0.0, use_locking=False, "
+                                        "name='ProximalGradientDescent')",
+    "ProximalAdagradOptimizer": "(learning_rate, initial_accumulator_value=0.1, l1_regularization_strength=0.0, "
+                                "l2_regularization_strength=0.0, use_locking=False, name='ProximalAdagrad')",
+    "AdagradDAOptimizer": "(learning_rate, global_step, initial_gradient_squared_accumulator_value=0.1, "
+                          "l1_regularization_strength=0.0, l2_regularization_strength=0.0, use_locking=False, "
+                          "name='AdagradDA')",
 }
 
 
@@ -293,3 +312,41 @@ def test_constructor_signatures_are_tf1s(cls: str) -> None:
     assert text == SIGNATURES[cls]
     assert issubclass(getattr(tf.train, cls), tf.train.Optimizer)
     assert getattr(tf.compat.v1.train, cls) is getattr(tf.train, cls)
+
+
+# --- the regularised optimizers: TF1's argument checks, and L1 driving weights to exactly zero ---
+@pytest.mark.parametrize("make, message", [
+    (lambda: tf.train.FtrlOptimizer(0.1, learning_rate_power=0.5), "learning_rate_power 0.500000 needs to be "
+                                                                   "negative or zero"),
+    (lambda: tf.train.FtrlOptimizer(0.1, initial_accumulator_value=-1.0), "initial_accumulator_value"),
+    (lambda: tf.train.FtrlOptimizer(0.1, l1_regularization_strength=-1.0), "l1_regularization_strength"),
+    (lambda: tf.train.FtrlOptimizer(0.1, l2_shrinkage_regularization_strength=-1.0), "l2_shrinkage"),
+    (lambda: tf.train.ProximalAdagradOptimizer(0.1, initial_accumulator_value=0.0), "must be positive"),
+    (lambda: tf.train.AdagradDAOptimizer(0.1, None, initial_gradient_squared_accumulator_value=0.0),
+     "must be positive"),
+])
+def test_regularised_optimizers_reject_bad_arguments(make, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_strong_l1_gives_exact_zeros() -> None:
+    # each rule's L1 threshold exceeds the (small) gradient: the weight is set to exactly 0, as TF1 does
+    step = tf.train.get_or_create_global_step()
+    opts = [tf.train.FtrlOptimizer(0.1, l1_regularization_strength=10.0),
+            tf.train.ProximalGradientDescentOptimizer(0.1, l1_regularization_strength=10.0),
+            tf.train.ProximalAdagradOptimizer(0.1, l1_regularization_strength=10.0),
+            tf.train.AdagradDAOptimizer(0.1, step, l1_regularization_strength=10.0)]
+    ws = [tf.Variable(np.array([0.3, -0.2], np.float32), name=f"w{i}") for i in range(len(opts))]
+    train = [opt.minimize(tf.reduce_sum(w * w)) for opt, w in zip(opts, ws)]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train)
+        for w in ws:
+            assert np.array_equal(sess.run(w), np.zeros(2, np.float32)), w.name
+
+
+def test_adagrad_da_needs_an_int64_step() -> None:
+    w = tf.Variable(1.0, name="w")
+    with pytest.raises(TypeError, match="ApplyAdagradDA"):
+        tf.train.AdagradDAOptimizer(0.1, tf.constant(3)).minimize(w * w)

@@ -1,4 +1,5 @@
-"""`gpugraph train` as a process: killed runs resume from their last checkpoint; Ctrl-C saves, then exits 130."""
+"""`gpugraph train` as a process: killed runs resume from their last checkpoint; Ctrl-C saves, then exits 130;
+SIGTERM saves, then exits 143 (in `gpugraph run` too)."""
 
 from __future__ import annotations
 
@@ -84,3 +85,45 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
     assert f"interrupted at step {stopped} of 10000000; checkpoint saved: {latest}\n" in err
     assert "Traceback" not in err
     assert "train R^2: " in out  # the metrics of the model as saved
+
+
+def test_sigterm_saves_a_checkpoint_and_exits_143(tmp_path):
+    ckpt = tmp_path / "ckpt"
+    proc = start(tmp_path, 10_000_000)
+    wait_for_checkpoint(proc, ckpt)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    latest = tf.train.latest_checkpoint(str(ckpt))
+    assert f"terminated (SIGTERM) at step {step_of(latest)} of 10000000; checkpoint saved: {latest}\n" in err
+    assert "Traceback" not in err
+
+
+SCRIPT = """
+import sys
+from gpugraph.config_files import load_settings
+from gpugraph.trainer import train
+
+settings = load_settings(sys.argv[1], require_model=True)
+settings.set("train", "steps", 10_000_000, "script")
+settings.set("output", "checkpoint_dir", sys.argv[2], "script")
+result = train(settings, quiet=True)
+print("train returned", result.interrupted)  # not reached after SIGTERM
+"""
+
+
+def test_sigterm_in_gpugraph_run_of_a_script_using_the_trainer(tmp_path):
+    start(tmp_path, 1).communicate(timeout=60)  # writes the data and config
+    ckpt = tmp_path / "run-ckpt"
+    (tmp_path / "script.py").write_text(SCRIPT)
+    command = [sys.executable, "-m", "gpugraph.cli", "run", str(tmp_path / "script.py"), str(tmp_path / "run.toml"),
+               str(ckpt)]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    wait_for_checkpoint(proc, ckpt)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    latest = tf.train.latest_checkpoint(str(ckpt))
+    assert f"terminated (SIGTERM) at step {step_of(latest)} of 10000000; checkpoint saved: {latest}\n" in err
+    assert "train returned" not in out and "Traceback" not in err

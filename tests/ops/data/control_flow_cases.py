@@ -102,6 +102,56 @@ def functional(tf: Any) -> tuple[dict[str, Any], list[dict[Any, Any]], dict[str,
     return fetches, [{x: np.linspace(-0.8, 0.9, 12).reshape(4, 3).astype(np.float32)}], names
 
 
+def cond_updates(tf: Any) -> tuple[dict[str, Any], list[dict[Any, Any]], dict[str, str]]:
+    """In-place updates of outer variables inside the branches: only the taken branch's happen."""
+    x = tf.placeholder(tf.float32, [], name="x")
+    v = tf.Variable(1.0, name="v")
+    taken = tf.Variable(0, name="taken")
+    table = tf.Variable(np.zeros(3, np.float32), name="table")
+    def yes() -> Any:
+        with tf.control_dependencies([tf.assign_add(taken, 1), tf.scatter_add(table, [0, 2], tf.stack([x, 1.0]))]):
+            return tf.assign(v, v * x + 1.0)
+    def no() -> Any:
+        with tf.control_dependencies([tf.assign_sub(taken, 10), tf.scatter_update(table, [1], tf.reshape(x, [1]))]):
+            return tf.identity(v)
+    out = tf.cond(x > 0.0, yes, no)
+    with tf.control_dependencies([out]):
+        after = {"v": tf.identity(v.read_value()), "taken": taken.read_value(), "table": table.read_value()}
+    return {"out": out, "after": after}, [{x: 2.0}, {x: -1.0}, {x: 0.5}, {x: 3.0}], {"out": out.name}
+
+def while_updates(tf: Any) -> tuple[dict[str, Any], list[dict[Any, Any]], dict[str, str]]:
+    """A counter, an assign reading its own variable and a scatter, in a loop body."""
+    n = tf.placeholder(tf.int32, [], name="n")
+    count = tf.Variable(0, name="count")
+    acc = tf.Variable(1.0, name="acc")
+    hist = tf.Variable(np.zeros(4, np.float32), name="hist")
+    def body(i: Any, s: Any) -> Any:
+        with tf.control_dependencies([tf.assign_add(count, 1)]):
+            grown = tf.assign(acc, acc * 2.0 + 1.0)
+        with tf.control_dependencies([tf.scatter_add(hist, tf.reshape(i % 4, [1]), tf.reshape(grown, [1]))]):
+            return i + 1, s + grown
+    i, s = tf.while_loop(lambda i, s: i < n, body, [0, tf.constant(0.0)], parallel_iterations=1)
+    with tf.control_dependencies([s]):
+        after = {"count": count.read_value(), "acc": tf.identity(acc.read_value()), "hist": hist.read_value()}
+    return {"i": i, "s": s, "after": after}, [{n: 3}, {n: 0}, {n: 5}], {"s": s.name}
+
+def cond_train(tf: Any) -> tuple[dict[str, Any], list[dict[Any, Any]], dict[str, str]]:
+    """``minimize`` inside a branch: the step happens only when the predicate is true."""
+    x = tf.placeholder(tf.float32, [5, 2], name="x")
+    train_now = tf.placeholder(tf.bool, [], name="train_now")
+    w = tf.Variable(W22, name="w")
+    step = tf.train.get_or_create_global_step()
+    loss = tf.reduce_sum(tf.square(tf.matmul(x, w) - 1.0))
+    def train() -> Any:
+        with tf.control_dependencies([tf.train.GradientDescentOptimizer(0.05).minimize(loss, global_step=step)]):
+            return tf.identity(loss)
+    out = tf.cond(train_now, train, lambda: tf.identity(loss))
+    with tf.control_dependencies([out]):
+        after = {"w": tf.identity(w.read_value()), "step": step.read_value()}
+    return {"out": out, "after": after}, [{x: X2, train_now: True}, {x: X2, train_now: False},
+                                          {x: X2, train_now: True}], {"out": out.name}
+
+
 PROGRAMS: dict[str, Callable[[Any], Any]] = {
     "cond_basic": cond_basic,
     "case": case_program,
@@ -110,6 +160,9 @@ PROGRAMS: dict[str, Callable[[Any], Any]] = {
     "nested_loops": nested_loops,
     "tensor_array_ops": tensor_array_ops,
     "functional": functional,
+    "cond_updates": cond_updates,
+    "while_updates": while_updates,
+    "cond_train": cond_train,
 }
 
 

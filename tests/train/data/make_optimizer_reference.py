@@ -1,7 +1,8 @@
 """Write optimizer_reference.json: the optimizer_cases problem trained with TensorFlow's TF1 optimizers.
 
 Run with a TensorFlow environment (not a gpugraph dependency):
-    python tests/train/data/make_optimizer_reference.py
+    python tests/train/data/make_optimizer_reference.py            # every case
+    python tests/train/data/make_optimizer_reference.py --missing  # only cases the file lacks; others kept
 """
 
 from __future__ import annotations
@@ -22,9 +23,15 @@ tf.disable_v2_behavior()  # TF1 graph mode with ref variables, as tf.train's opt
 
 def main() -> None:
     data = make_data()
-    results = {name: train(tf, case, data) for name, case in CASES.items()}
-    out = {"tensorflow": tf.__version__, "data": data, "cases": results}
     path = HERE / "optimizer_reference.json"
+    results: dict = {}
+    if "--missing" in sys.argv[1:]:
+        old = json.loads(path.read_text(encoding="utf-8"))
+        assert old["data"] == data, "the stored data differ from make_data(): regenerate every case"
+        results = {name: old["cases"][name] for name in CASES if name in old["cases"]}
+    results.update({name: train(tf, case, data) for name, case in CASES.items() if name not in results})
+    results = {name: results[name] for name in CASES}
+    out = {"tensorflow": tf.__version__, "data": data, "cases": results}
     path.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {path} ({len(results)} cases)")
 

@@ -15,7 +15,8 @@ STEPS = 100
 
 # name -> optimizer class in tf.train, constructor kwargs, and how the learning rate is given:
 # a number in kwargs, "placeholder" (fed 0.005 * 0.99**step), or "decay" (a tensor computed from the
-# global step); "tensor" lists kwargs passed as tf.constant tensors instead of Python numbers.
+# global step); "tensor" lists kwargs passed as tf.constant tensors instead of Python numbers;
+# global_step=True passes the global step to minimize, "argument" to the constructor as well.
 CASES: dict[str, dict[str, Any]] = {
     "gd": dict(opt="GradientDescentOptimizer", kwargs=dict(learning_rate=0.01)),
     "gd_placeholder_lr": dict(opt="GradientDescentOptimizer", lr="placeholder", global_step=True),
@@ -41,6 +42,25 @@ CASES: dict[str, dict[str, Any]] = {
     "adadelta": dict(opt="AdadeltaOptimizer", kwargs={}),
     "adadelta_fast": dict(opt="AdadeltaOptimizer", kwargs=dict(learning_rate=0.3, rho=0.9, epsilon=1e-6)),
     "adadelta_float64": dict(opt="AdadeltaOptimizer", kwargs=dict(learning_rate=0.5), dtype="float64"),
+    "ftrl": dict(opt="FtrlOptimizer", kwargs=dict(learning_rate=0.05)),
+    "ftrl_l1_l2_power": dict(opt="FtrlOptimizer", kwargs=dict(
+        learning_rate=0.05, learning_rate_power=-0.7, initial_accumulator_value=0.5,
+        l1_regularization_strength=0.01, l2_regularization_strength=0.02)),
+    "ftrl_shrinkage_beta": dict(opt="FtrlOptimizer", kwargs=dict(
+        learning_rate=0.05, l1_regularization_strength=0.001, l2_shrinkage_regularization_strength=0.03, beta=0.5)),
+    "ftrl_placeholder_lr_float64": dict(opt="FtrlOptimizer", kwargs=dict(l2_regularization_strength=0.01),
+                                        lr="placeholder", dtype="float64"),
+    "proximal_gd": dict(opt="ProximalGradientDescentOptimizer", kwargs=dict(learning_rate=0.01)),
+    "proximal_gd_l1_l2": dict(opt="ProximalGradientDescentOptimizer", kwargs=dict(
+        learning_rate=0.01, l1_regularization_strength=0.01, l2_regularization_strength=0.05)),
+    "proximal_adagrad": dict(opt="ProximalAdagradOptimizer", kwargs=dict(learning_rate=0.05)),
+    "proximal_adagrad_l1_l2": dict(opt="ProximalAdagradOptimizer", kwargs=dict(
+        learning_rate=0.05, initial_accumulator_value=0.5, l1_regularization_strength=0.005,
+        l2_regularization_strength=0.01)),
+    "adagrad_da": dict(opt="AdagradDAOptimizer", kwargs=dict(learning_rate=0.1), global_step="argument"),
+    "adagrad_da_l1_l2": dict(opt="AdagradDAOptimizer", kwargs=dict(
+        learning_rate=0.1, initial_gradient_squared_accumulator_value=0.5, l1_regularization_strength=0.001,
+        l2_regularization_strength=0.001), global_step="argument"),
 }
 
 
@@ -71,6 +91,8 @@ def train(tf: Any, case: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]
         loss = tf.reduce_mean(tf.square(scale * tf.matmul(x, w) + b - y), name="loss")
         global_step = tf.train.get_or_create_global_step() if case.get("global_step") else None
         kwargs = dict(case.get("kwargs", {}))
+        if case.get("global_step") == "argument":  # AdagradDA takes the step in its constructor
+            kwargs["global_step"] = global_step
         for key in case.get("tensor", ()):
             kwargs[key] = tf.constant(kwargs[key], name=key + "_value")
         feed_lr = None

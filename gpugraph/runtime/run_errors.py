@@ -1,0 +1,61 @@
+"""Run-time errors that say where: the node, its type, its input shapes, and the user's line that made it."""
+
+from __future__ import annotations
+
+import linecache
+from typing import Any, Sequence
+
+from gpugraph import errors
+from gpugraph.framework.tensor import _PACKAGE_DIR, Operation
+
+
+def defined_at(op: Operation | None) -> str:
+    """TF1's "defined at" note: the file and line of the user's code that created ``op``."""
+    frame = getattr(op, "_defined_at", None)
+    if frame is None:
+        return ""
+    filename, line, function = frame
+    return (f"\n\nDetected at node '{op.name}' defined at (most recent call last):\n"
+            f"  File \"{filename}\", line {line}, in {function}")
+
+
+def located(exc: errors.OpError, op: Operation | None) -> errors.OpError:
+    """``exc`` (same class) with the creating line of its op added to the message, once."""
+    op = exc.op if isinstance(exc.op, Operation) else op
+    if op is None or getattr(exc, "_located", False):
+        return exc
+    if exc.op is None:
+        exc.op = op
+    exc.message = f"{exc.message}{defined_at(op)}"
+    exc.args = (exc.message,)
+    exc._located = True  # type: ignore[attr-defined]
+    return exc
+
+
+def step_failure(op: Operation | None, inputs: Sequence[Any], exc: BaseException) -> errors.InvalidArgumentError:
+    """The error for an exception raised by ``op``'s step (that exception becomes the cause). A lowering's
+    own message (raised in gpugraph's code) is kept; NumPy's or CuPy's stays in the cause only."""
+    if op is None:
+        return errors.InvalidArgumentError(None, None, "A step of the plan failed; see the cause.")
+    shapes = ", ".join(f"In[{i}]: {_dims(v)}" for i, v in enumerate(inputs))
+    reason = f"{exc}; inputs" if _raised_by_gpugraph(exc) and str(exc) else "cannot compute on its inputs"
+    text = f"{op.name} ({op.type}): {reason}" + (f" {shapes}" if shapes else "")
+    error = errors.InvalidArgumentError(None, op, f"{text}\n\t [[{{{{node {op.name}}}}}]]")
+    return located(error, op)
+
+
+def _raised_by_gpugraph(exc: BaseException) -> bool:
+    """Whether a ``raise`` statement in gpugraph's code made ``exc`` (not a NumPy/CuPy call it made)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None or not tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        return False
+    return linecache.getline(tb.tb_frame.f_code.co_filename, tb.tb_lineno).lstrip().startswith("raise")
+
+
+def _dims(value: Any) -> str:
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        return type(value).__name__
+    return "[" + ",".join(str(d) for d in shape) + "]"
