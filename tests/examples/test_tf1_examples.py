@@ -48,6 +48,11 @@ def test_every_tf1_example_is_tested() -> None:
     scripts = {p.name for p in EXAMPLES.glob("*.py")
                if "import gpugraph as tf" in p.read_text().splitlines() and not p.name.startswith("seed")}
     assert scripts == set(TF_OUTPUTS), "examples/ and data/tf_outputs.json list different programs"
+    # each one is run by a test of this file or of test_rnn_examples.py
+    here = Path(__file__).resolve().parent
+    sources = (here / "test_tf1_examples.py").read_text() + (here / "test_rnn_examples.py").read_text()
+    untested = scripts - set(re.findall(r'run_script\("(\w+\.py)"', sources))
+    assert not untested, f"examples without a test: {sorted(untested)}"
 
 
 def test_mnist_deep_cnn(tmp_path: Path) -> None:

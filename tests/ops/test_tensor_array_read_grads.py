@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 import gpugraph as tf
+from op_testing import graph  # noqa: F401 - graph: each test's fresh default graph (autouse)
 
 
 def test_write_gradients_from_a_gather_match_numpy() -> None:

@@ -25,7 +25,8 @@ TF_IMPORT = ('import tensorflow.compat.v1 as tf; tf.disable_eager_execution(); '
 RUNS = {
     "mnist_deep_cnn.py": [], "mnist_layers_cnn.py": [], "mlp_batch_norm.py": [], "word2vec_basic.py": [],
     "dcgan.py": [], "app_flags_gfile.py": ["--max_steps=120"], "monitored_training.py": [],
-    "lstm_mnist.py": [],
+    "lstm_mnist.py": [], "lstm_mnist_dynamic.py": [], "stacked_gru.py": [], "bidirectional_rnn.py": [],
+    "time_series_rnn.py": [], "char_rnn.py": [], "while_loop_gradient.py": [], "data_pipeline_cnn.py": [],
 }
 
 
