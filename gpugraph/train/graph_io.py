@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from google.protobuf import text_format
-
 from gpugraph.framework.graph import Graph
 
 __all__ = ["write_graph"]
@@ -15,6 +13,8 @@ __all__ = ["write_graph"]
 def write_graph(graph_or_graph_def: Any, logdir: str, name: str, as_text: bool = True) -> str:
     """Write the GraphDef of a Graph (or a GraphDef) to ``logdir/name``, creating ``logdir``; returns the path.
     ``as_text`` writes the protobuf text format, else the binary wire format."""
+    from google.protobuf import text_format  # protobuf comes with tensorboardX; loaded when first needed
+
     graph_def = graph_or_graph_def.as_graph_def() if isinstance(graph_or_graph_def, Graph) else graph_or_graph_def
     os.makedirs(logdir, exist_ok=True)
     path = os.path.join(logdir, name)
