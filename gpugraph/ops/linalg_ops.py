@@ -10,6 +10,7 @@ from gpugraph.framework.tensor import Tensor
 from gpugraph.framework.tensor_shape import TensorShape
 from gpugraph.ops import shape_fns
 from gpugraph.ops.grad_util import unbroadcast
+from gpugraph.ops.host_blas import sized_product
 from gpugraph.ops.registry import OpDef, register_op
 from gpugraph.ops.xp_compat import linalg_errors
 
@@ -36,7 +37,11 @@ def _t(x: Any, flag: bool) -> Any:
 
 
 def _matmul_impl(xp: Any, a: Any, b: Any, *, transpose_a: bool, transpose_b: bool) -> Any:
-    return xp.matmul(_t(a, transpose_a), _t(b, transpose_b))
+    a, b = _t(a, transpose_a), _t(b, transpose_b)
+    if a.ndim < 2 or b.ndim < 2:
+        return xp.matmul(a, b)
+    macs = max(a.size * b.shape[-1], b.size * a.shape[-2])  # multiply-adds, batches included
+    return sized_product(xp, macs, lambda: xp.matmul(a, b))
 
 
 def _matmul_grad(op: Any, dy: Tensor) -> list[Any]:

@@ -139,8 +139,20 @@ def _split_like_infer(value: Tensor, *likes: Tensor, axis: int) -> Any:
 
 
 def _split_like_impl(xp: Any, value: Any, *likes: Any, axis: int) -> Any:
-    bounds = list(itertools.accumulate(like.shape[axis] for like in likes))[:-1]
-    return _outs(xp.split(value, bounds, axis=axis))
+    return _outs(_pieces(value, [0, *itertools.accumulate(like.shape[axis] for like in likes)], axis))
+
+
+def _pieces(x: Any, edges: Sequence[int], axis: int) -> list[Any]:
+    """Views of ``x`` between consecutive ``edges`` along ``axis`` (basic slicing: cheaper than xp.split)."""
+    lead = (builtins.slice(None),) * (axis % x.ndim)  # this module defines tf.slice
+    return [x[lead + (builtins.slice(a, b),)] for a, b in zip(edges[:-1], edges[1:])]
+
+
+def _split_equal(xp: Any, x: Any, *, num_split: int, axis: int) -> Any:
+    d = x.shape[axis]
+    if d % num_split:
+        raise ValueError(f"Dimension size must be evenly divisible by {num_split} but is {d}")
+    return _outs(_pieces(x, [i * (d // num_split) for i in range(num_split + 1)], axis))
 
 
 SPLIT_LIKE = register_op(OpDef(
@@ -202,7 +214,7 @@ def _split_grad(op: Operation, *dys: Tensor) -> list[Any]:
 
 SPLIT = register_op(OpDef(
     "Split", infer=_split_infer, grad=_split_grad, aliases=True, input_names=("value",),
-    impl=lambda xp, x, *, num_split, axis: _outs(xp.split(x, num_split, axis=axis)),
+    impl=_split_equal,
     sample=_randn((4, 6), num_split=3, axis=1),
 ))
 
@@ -318,4 +330,10 @@ def split(value: Any, num_or_size_splits: Any, axis: Any = 0, num: Any = None, n
 
 
 def slice(input_: Any, begin: Any, size: Any, name: str | None = None) -> Tensor:  # noqa: A001 - TF1 name
+    from gpugraph.ops import dynamic_slicing
+
+    begin_entries = dynamic_slicing.entries(begin, "tf.slice begin")
+    size_entries = dynamic_slicing.entries(size, "tf.slice size")
+    if any(isinstance(v, Tensor) for v in begin_entries + size_entries):
+        return dynamic_slicing.slice_dynamic(input_, begin_entries, size_entries, name or "Slice")
     return SLICE(input_, name=name, begin=_ints(begin, "tf.slice begin"), size=_ints(size, "tf.slice size"))

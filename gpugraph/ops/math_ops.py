@@ -21,7 +21,7 @@ from gpugraph.ops.unary_ops import (  # noqa: F401 - unary ops stay reachable as
 __all__ = [
     "add", "subtract", "multiply", "divide", "truediv", "realdiv", "floordiv", "floor_div", "mod",
     "floormod", "pow", "maximum", "minimum", "equal", "not_equal", "less", "less_equal", "greater",
-    "greater_equal", "logical_and", "logical_or", "logical_not", "logical_xor", "where", "cast",
+    "greater_equal", "logical_and", "logical_or", "logical_not", "logical_xor", "where", "where_v2", "cast",
     "to_float", "to_int32", "to_int64", "add_n", "squared_difference", "div", "mul", "sub", "neg",
 ]
 
@@ -185,6 +185,11 @@ def _add_n_infer(*xs: Tensor) -> Any:
 
 
 def _add_n_impl(xp: Any, *xs: Any) -> Any:
+    if not all(hasattr(x, "ndim") for x in xs):  # TensorArray gradient flows: their own __add__ merges them
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out
     if len(xs) > 2:  # summed along a contiguous axis: pairwise, so many float terms lose little
         return xp.asarray(xp.sum(xp.stack(xs, axis=-1), axis=-1, dtype=xs[0].dtype))
     out = xs[0] + xs[1] if len(xs) > 1 else xp.array(xs[0], copy=True)
@@ -326,14 +331,36 @@ def logical_xor(x: Any, y: Any, name: str = "LogicalXor") -> Tensor:
 
 
 def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Tensor:
-    """TF1's Select: a vector ``condition`` picks rows of ``x``/``y``; otherwise elementwise."""
+    """TF1's Select: a vector ``condition`` picks rows of ``x``/``y``; otherwise elementwise. With only
+    ``condition``: the [num_true, rank] int64 coordinates of its true entries (op 'Where')."""
+    if x is None and y is None:
+        from gpugraph.ops.gather_nd_ops import where_v1_coordinates
+
+        return where_v1_coordinates(condition, name=name)
     if x is None or y is None:
-        raise ValueError("tf.where with only a condition (coordinate output) is not supported; "
-                         "pass both x and y.")
+        raise ValueError("x and y must both be non-None or both be None.")
     graph = graph_of([condition, x, y])
     with graph.as_default(), graph.name_scope(name or "Select") as scope:
         x, y = _convert_pair(x, y, ("t", "e"))
         return SELECT(condition, x, y, name=scope)  # Select's inference names mismatched dtypes
+
+
+def where_v2(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Tensor:
+    """TF2's where: ``condition``, ``x`` and ``y`` broadcast together; with only ``condition``, its coordinates."""
+    if x is None and y is None:
+        return where(condition, name=name)
+    if x is None or y is None:
+        raise ValueError("x and y must both be non-None or both be None.")
+    graph = graph_of([condition, x, y])
+    with graph.as_default(), graph.name_scope(name or "SelectV2") as scope:
+        x, y = _convert_pair(x, y, ("t", "e"))
+        condition = convert_to_tensor(condition, name="condition")
+        rank = max(x.shape.ndims or 0, y.shape.ndims or 0)
+        if condition.shape.ndims == 1 and rank > 1:  # broadcast along the last axis, not the first (Select's)
+            from gpugraph.ops.array_ops import reshape
+
+            condition = reshape(condition, [1] * (rank - 1) + [-1])
+        return SELECT(condition, x, y, name=scope)
 
 
 def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:

@@ -182,12 +182,19 @@ def _builder(opdef: OpDef, locks_by_default: bool = False) -> Any:
     def build(ref: Any, indices: Any, updates: Any, use_locking: bool = locks_by_default,
               name: str | None = None) -> Tensor:
         target = _ref_of(ref)
-        if not (isinstance(updates, Tensor) or hasattr(updates, "_as_tensor")):
+        if not (isinstance(updates, Tensor) or hasattr(updates, "_as_tensor") or _holds_tensor(updates)):
             updates = np.asarray(updates, dtype=target.dtype.base_dtype.np_dtype)  # TF converts to ref's dtype
+        # a list holding Tensors is packed (in ref's dtype) where the op converts its inputs, as TF1 does
         return opdef(target, indices, updates, name=name or opdef.name, use_locking=bool(use_locking))
     build.__name__ = build.__qualname__ = _snake(opdef.name)
     build.__doc__ = f"TF1's tf.{_snake(opdef.name)}: updates ``ref`` in place and returns it (a ref tensor)."
     return build
+
+
+def _holds_tensor(value: Any) -> bool:
+    from gpugraph.ops.constant_ops import _contains_tensor
+
+    return isinstance(value, (list, tuple)) and _contains_tensor(value)
 
 
 def _snake(op_name: str) -> str:

@@ -137,7 +137,7 @@ def _constant_value(t: Tensor, depth: int) -> Any:
             return None
         value = dims if op.type == "Shape" else int(np.prod(dims, dtype=np.int64))
         return np.asarray(value, op.get_attr("out_type").np_dtype)
-    if op.type == "StridedSlice" and op.inputs[0].op.type == "Shape":
+    if op.type == "StridedSlice" and len(op.inputs) == 1 and op.inputs[0].op.type == "Shape":
         dims = partial_shape_values(op.inputs[0])
         if dims is not None:
             picked = np.asarray(dims, dtype=object)[op.get_attr("spec")]
@@ -181,7 +181,7 @@ def partial_shape_values(t: Tensor) -> list[int | None] | None:
         if any(p is None for p in parts):
             return _unknown_entries(t)
         return [d for p in parts for d in p]  # type: ignore[union-attr]
-    if op.type == "StridedSlice" and op.inputs[0].op.type == "Shape":
+    if op.type == "StridedSlice" and len(op.inputs) == 1 and op.inputs[0].op.type == "Shape":
         dims = partial_shape_values(op.inputs[0])
         spec = op.get_attr("spec")
         if dims is not None and t.shape.ndims == 1:

@@ -8,11 +8,25 @@ import numpy as np
 
 from gpugraph.framework.tensor import Tensor
 from gpugraph.framework.tensor_shape import TensorShape
-from gpugraph.ops.array_ops import _sample, _shape_tuple
+from gpugraph.ops import dynamic_slicing
+from gpugraph.ops.array_ops import _sample
 from gpugraph.ops.constant_ops import convert_to_tensor
 from gpugraph.ops.registry import OpDef, register_op
 
 __all__ = ["strided_slice"]
+
+_INDEX_ERROR = ("Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and scalar tf.int32/tf.int64 "
+                "tensors are valid indices")
+
+
+def _is_input_index(item: Any) -> bool:
+    """A spec entry ("input", k): an integer index read from the op's input k + 1 at run time."""
+    return isinstance(item, tuple)
+
+
+def _resolve(spec: tuple[Any, ...], indices: tuple[Any, ...]) -> tuple[Any, ...]:
+    # a 0-d device array indexes as an int (NumPy and CuPy alike): no host read of the index
+    return tuple(indices[item[1]] if _is_input_index(item) else item for item in spec)
 
 
 # --- strided slice: `tensor[...]` with ints, slices, None (new axis) and Ellipsis ---
@@ -37,13 +51,13 @@ def _slice_dims(dims: tuple[Any, ...], spec: tuple[Any, ...]) -> tuple[Any, ...]
             d += 1
         else:
             size = dims[d]
-            if size is not None and not -size <= item < size:
+            if not _is_input_index(item) and size is not None and not -size <= item < size:
                 raise ValueError(f"slice index {item} of dimension {d} out of bounds (size {size})")
             d += 1
     return tuple(out)
 
 
-def _strided_slice_infer(x: Tensor, *, spec: tuple[Any, ...]) -> Any:
+def _strided_slice_infer(x: Tensor, *indices: Tensor, spec: tuple[Any, ...]) -> Any:
     if sum(1 for s in spec if s is Ellipsis) > 1:
         raise ValueError("Multiple ellipses in slice spec not allowed")
     dims = x.shape.as_tuple()
@@ -52,23 +66,32 @@ def _strided_slice_infer(x: Tensor, *, spec: tuple[Any, ...]) -> Any:
     return _slice_dims(dims, spec), x.dtype.base_dtype
 
 
-def _strided_slice_grad_impl(xp: Any, dy: Any, x: Any, *, spec: tuple[Any, ...]) -> Any:
+def _strided_slice_grad_impl(xp: Any, dy: Any, x: Any, *indices: Any, spec: tuple[Any, ...]) -> Any:
     out = xp.zeros(x.shape, dtype=dy.dtype)
-    out[spec] = dy
+    out[_resolve(spec, indices)] = dy
     return out
 
 
+def _strided_slice_grad(op: Any, dy: Tensor) -> list[Any]:
+    return [STRIDED_SLICE(dy, *op.inputs[1:], spec=op.get_attr("spec"))] + [None] * (len(op.inputs) - 1)
+
+
+def _index_sample(rng: Any) -> list[Any]:
+    return [([rng.standard_normal((3, 4)), np.int32(2)], {"spec": (slice(None), ("input", 0))}),
+            ([rng.standard_normal((3, 4)), np.int64(-3)], {"spec": (("input", 0), slice(1, None))})]
+
+
 STRIDED_SLICE_GRAD = register_op(OpDef(
-    "StridedSliceGrad", infer=lambda dy, x, *, spec: (x.shape, dy.dtype.base_dtype),
-    impl=_strided_slice_grad_impl, same_dtype=False, input_names=("dy", "x"),
-    grad=lambda op, g: [STRIDED_SLICE(g, spec=op.get_attr("spec")), None],
+    "StridedSliceGrad", infer=lambda dy, x, *indices, spec: (x.shape, dy.dtype.base_dtype),
+    impl=_strided_slice_grad_impl, same_dtype=False, input_names=("dy", "x", "index"),
+    grad=lambda op, g: [STRIDED_SLICE(g, *op.inputs[2:], spec=op.get_attr("spec"))] + [None] * (len(op.inputs) - 1),
     sample=lambda rng: [([rng.standard_normal((2,)), rng.standard_normal((2, 3))], {"spec": (slice(None), 1)})],
 ))
 STRIDED_SLICE = register_op(OpDef(
-    "StridedSlice", infer=_strided_slice_infer, impl=lambda xp, x, *, spec: x[spec],
-    grad=lambda op, dy: [STRIDED_SLICE_GRAD(dy, op.inputs[0], spec=op.get_attr("spec"))],
-    aliases=True, input_names=("input",),
-    sample=_sample((3, 4), spec=(slice(0, 2), slice(1, None))),
+    "StridedSlice", infer=_strided_slice_infer, impl=lambda xp, x, *indices, spec: x[_resolve(spec, indices)],
+    grad=lambda op, dy: [STRIDED_SLICE_GRAD(dy, *op.inputs, spec=op.get_attr("spec"))] + [None] * (len(op.inputs) - 1),
+    aliases=True, same_dtype=False, input_names=("input", "index"),
+    sample=lambda rng: _sample((3, 4), spec=(slice(0, 2), slice(1, None)))(rng) + _index_sample(rng),
 ))
 
 
@@ -80,18 +103,24 @@ def _index_item(item: Any) -> Any:
         if parts[2] == 0:
             raise ValueError("slice step cannot be zero")
         return slice(*parts)
-    if isinstance(item, (Tensor,)) or hasattr(item, "_as_tensor"):
-        raise TypeError("Indexing with a Tensor is not supported; use tf.gather for dynamic indices.")
     if isinstance(item, (bool, np.bool_)) or not hasattr(item, "__index__"):
-        raise TypeError(f"Only integers, slices (`:`), ellipsis (`...`) and tf.newaxis (`None`) are valid "
-                        f"indices, got {item!r}")
+        raise TypeError(f"{_INDEX_ERROR}, got {item!r}")
     return int(item)
 
 
+def _fold(item: Any) -> Any:
+    if isinstance(item, slice):
+        return slice(*(dynamic_slicing.static_int(p) for p in (item.start, item.stop, item.step)))
+    return dynamic_slicing.static_int(item)
+
+
 def getitem(x: Any, spec: Any, name: str = "strided_slice") -> Tensor:
-    """``tensor[spec]``: ints, slices, ``None`` (new axis) and ``...``."""
+    """``tensor[spec]``: ints, slices, ``None`` (new axis), ``...`` and scalar int32/int64 Tensors."""
     if not isinstance(spec, tuple):
         spec = (spec,)
+    spec = tuple(_fold(s) for s in spec)  # constant Tensors index as the ints they hold
+    if dynamic_slicing.has_tensor(spec):
+        return dynamic_slicing.getitem(x, spec, name, _INDEX_ERROR)
     return STRIDED_SLICE(convert_to_tensor(x), name=name, spec=tuple(_index_item(s) for s in spec))
 
 
@@ -99,8 +128,9 @@ def strided_slice(input_: Any, begin: Any, end: Any, strides: Any = None, begin_
                   ellipsis_mask: int = 0, new_axis_mask: int = 0, shrink_axis_mask: int = 0, var: Any = None,
                   name: str | None = None) -> Tensor:
     """TF1's bit-mask form; bit i of a mask applies to the i-th entry of ``begin``/``end``/``strides``."""
-    begin, end = _shape_tuple(begin, "tf.strided_slice begin"), _shape_tuple(end, "tf.strided_slice end")
-    strides = (1,) * len(begin) if strides is None else _shape_tuple(strides, "tf.strided_slice strides")
+    begin = dynamic_slicing.entries(begin, "tf.strided_slice begin")
+    end = dynamic_slicing.entries(end, "tf.strided_slice end")
+    strides = (1,) * len(begin) if strides is None else dynamic_slicing.entries(strides, "tf.strided_slice strides")
     if not len(begin) == len(end) == len(strides):
         raise ValueError(f"tf.strided_slice: begin, end and strides must have the same length, got "
                          f"{len(begin)}, {len(end)} and {len(strides)}")

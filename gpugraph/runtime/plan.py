@@ -19,6 +19,7 @@ from gpugraph import errors
 from gpugraph.framework.func_graph import updates_variables
 from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.runtime.backend import Backend
+from gpugraph.runtime.host_memory import keep_freed_host_memory
 from gpugraph.runtime.runner import generate_runner, releases_after
 
 if TYPE_CHECKING:
@@ -180,6 +181,7 @@ def compile_plan(fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor],
                  placements: Mapping[Operation, Placement] | None = None,
                  order: Sequence[Operation] | None = None) -> ExecutionPlan:
     """The plan for ``fetches`` given ``feeds``; ``placements`` (from the placer) put ops on devices."""
+    keep_freed_host_memory()  # once per process: each step's host buffers reuse the last step's pages
     fed = set(feeds)
     if order is None:
         order = schedule(needed_ops(fetches, fed), fed)

@@ -19,8 +19,39 @@ def defined_at(op: Operation | None) -> str:
             f"  File \"{filename}\", line {line}, in {function}")
 
 
+def innermost_step(exc: BaseException) -> tuple[Operation, list[Any]] | None:
+    """The op, and its inputs, of the deepest plan step that raised ``exc``: an op inside a branch or loop
+    body (a sub-plan runs inside its If/While step), else the step of the plan itself."""
+    tb, found = exc.__traceback__, None
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_filename == "<gpugraph plan>":
+            found = (frame, tb.tb_lineno)
+        tb = tb.tb_next
+    if found is None:
+        return None
+    frame, line = found
+    steps, slots = frame.f_globals.get("steps", ()), frame.f_locals.get("s")
+    index = line - 2
+    if not 0 <= index < len(steps) or slots is None:
+        return None
+    step = steps[index]
+    return step.op, [slots[i] for i in step.inputs]
+
+
+def _inside(outer: Operation | None, inner: Operation) -> str:
+    if outer is None or outer is inner:
+        return ""
+    return f"\n\t [[{{{{node {outer.name}}}}} ({outer.type}), running the function holding it]]"
+
+
 def located(exc: errors.OpError, op: Operation | None) -> errors.OpError:
     """``exc`` (same class) with the creating line of its op added to the message, once."""
+    if not isinstance(exc.op, Operation) and not getattr(exc, "_located", False):
+        inner = innermost_step(exc)
+        if inner is not None and inner[0] is not op:
+            exc.message = f"{exc.message}\n\t [[{{{{node {inner[0].name}}}}}]]{_inside(op, inner[0])}"
+            op = inner[0]
     op = exc.op if isinstance(exc.op, Operation) else op
     if op is None or getattr(exc, "_located", False):
         return exc
@@ -37,10 +68,13 @@ def step_failure(op: Operation | None, inputs: Sequence[Any], exc: BaseException
     own message (raised in gpugraph's code) is kept; NumPy's or CuPy's stays in the cause only."""
     if op is None:
         return errors.InvalidArgumentError(None, None, "A step of the plan failed; see the cause.")
+    outer, inner = op, innermost_step(exc)
+    if inner is not None:  # an op inside a cond branch or loop body: name it, with its enclosing op as context
+        op, inputs = inner
     shapes = ", ".join(f"In[{i}]: {_dims(v)}" for i, v in enumerate(inputs))
     reason = f"{exc}; inputs" if _raised_by_gpugraph(exc) and str(exc) else "cannot compute on its inputs"
     text = f"{op.name} ({op.type}): {reason}" + (f" {shapes}" if shapes else "")
-    error = errors.InvalidArgumentError(None, op, f"{text}\n\t [[{{{{node {op.name}}}}}]]")
+    error = errors.InvalidArgumentError(None, op, f"{text}\n\t [[{{{{node {op.name}}}}}]]{_inside(outer, op)}")
     return located(error, op)
 
 

@@ -34,7 +34,7 @@ def generate_runner(steps: Sequence[Step], releases: Sequence[tuple[int, ...]] |
 
     Line i + 2 is step i (failing_step relies on it); dead slots are dropped on the same line.
     """
-    env: dict[str, Any] = {}
+    env: dict[str, Any] = {"steps": tuple(steps)}  # read back by run_errors for a step that raised inside a sub-plan
     lines = ["def run(s):"]
     for i, step in enumerate(steps):
         env[f"f{i}"] = step.fn

@@ -198,8 +198,8 @@ def test_where_errors() -> None:
         tf.where(tf.constant([True, False]), f, i)
     with pytest.raises(TypeError, match="condition"):
         tf.where(tf.constant([1.0, 0.0]), f, f)
-    with pytest.raises(ValueError, match="pass both x and y"):
-        tf.where(tf.constant([True]))
+    with pytest.raises(ValueError, match="x and y must both be non-None or both be None"):
+        tf.where(tf.constant([True]), y=f)
 
 
 # --- add_n ---

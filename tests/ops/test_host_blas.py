@@ -1,0 +1,98 @@
+"""Matrix products on the host: small ones on one BLAS thread, the BLAS's setting restored after."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import gpugraph as tf
+from gpugraph.ops import host_blas
+from op_testing import graph  # noqa: F401 - graph: each test's fresh default graph (autouse)
+
+
+class _FakeBlas:
+    """Records the thread counts a product ran under."""
+
+    def __init__(self, threads: int):
+        self.threads, self.history = threads, [threads]
+
+    def get_num_threads(self) -> int:
+        return self.threads
+
+    def set_num_threads(self, n: int) -> None:
+        self.threads = n
+        self.history.append(n)
+
+
+@pytest.fixture
+def blas(monkeypatch: pytest.MonkeyPatch) -> _FakeBlas:
+    fake = _FakeBlas(4)
+    monkeypatch.setattr(host_blas, "_libs", [fake])
+    return fake
+
+
+def _product(a: Any, b: Any, blas: _FakeBlas, **attrs: Any) -> tuple[Any, list[int]]:
+    seen: list[int] = []
+    real = np.matmul
+
+    def spy(x: Any, y: Any) -> Any:
+        seen.append(blas.threads)
+        return real(x, y)
+
+    out = tf.matmul(tf.constant(a), tf.constant(b), **attrs)
+    with tf.Session() as sess:
+        np_matmul, np.matmul = np.matmul, spy
+        try:
+            got = sess.run(out)
+        finally:
+            np.matmul = np_matmul
+    return got, seen
+
+
+def test_small_product_runs_on_one_thread_and_restores(blas: _FakeBlas) -> None:
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((70, 60)), rng.standard_normal((80, 60))  # 336,000 multiply-adds
+    got, seen = _product(a, b, blas, transpose_b=True)
+    np.testing.assert_allclose(got, a @ b.T, rtol=1e-12)
+    assert seen == [1] and blas.threads == 4 and blas.history == [4, 1, 4]
+
+
+def test_large_product_keeps_the_blas_threads(blas: _FakeBlas, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(host_blas, "SMALL_PRODUCT_MACS", 2 * 300 * 40 * 50)  # exactly the threshold
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((2, 300, 40)), rng.standard_normal((2, 40, 50))
+    got, seen = _product(a, b, blas)
+    np.testing.assert_allclose(got, np.einsum("bij,bjk->bik", a, b), rtol=1e-9, atol=1e-12)
+    assert seen == [4] and blas.history == [4]
+    monkeypatch.setattr(host_blas, "SMALL_PRODUCT_MACS", 2 * 300 * 40 * 50 + 1)  # one more: single-threaded
+    assert _product(a, b, blas)[1] == [1]
+
+
+def test_single_threaded_blas_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = _FakeBlas(1)
+    monkeypatch.setattr(host_blas, "_libs", [fake])
+    assert host_blas.sized_product(np, 1 << 20, lambda: "done") == "done"
+    assert fake.history == [1]
+
+
+def test_tiny_products_switch_nothing(blas: _FakeBlas) -> None:  # the BLAS runs them on one thread itself
+    assert host_blas.sized_product(np, 1000, lambda: "done") == "done"
+    assert blas.history == [4]
+
+
+def test_restored_when_the_product_raises(blas: _FakeBlas) -> None:
+    def fails() -> None:
+        raise ValueError("shapes")
+
+    with pytest.raises(ValueError, match="shapes"):
+        host_blas.sized_product(np, 1 << 20, fails)
+    assert blas.threads == 4
+
+
+def test_threshold_from_the_environment() -> None:
+    assert host_blas._threshold("") == 1 << 25
+    assert host_blas._threshold(" 0 ") == 0
+    with pytest.raises(ValueError, match="GPUGRAPH_SINGLE_THREAD_MACS"):
+        host_blas._threshold("many")
