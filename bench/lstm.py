@@ -11,18 +11,12 @@ over 7 repeats of the mean time per step, in milliseconds, in float32.
 
 from __future__ import annotations
 
-import argparse
 import os
-import platform
-import statistics
-import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-import gpugraph
-from run import tensorflow_v1  # bench/ is on sys.path when this file is run
+import training_step  # bench/ is on sys.path when this file is run
 
 # TensorFlow's tf.nn.rnn_cell and tf.layers are the legacy Keras ones (tf_keras), chosen before its import.
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
@@ -47,45 +41,10 @@ def build(tf: Any) -> tuple[Any, Any, Any, Any]:
     return sess, train_op, x, y
 
 
-def step_ms(tf: Any, steps: int = 10, repeats: int = 7) -> float:
-    sess, train_op, x, y = build(tf)
-    rng = np.random.default_rng(0)
-    batches = [(rng.random((BATCH, STEPS, INPUTS), dtype=np.float32),
-                rng.integers(0, CLASSES, BATCH).astype(np.int32)) for _ in range(4)]
-    for xs, ys in batches:  # warm up: compile the plan, fill caches
-        sess.run(train_op, {x: xs, y: ys})
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for i in range(steps):
-            xs, ys = batches[i % len(batches)]
-            sess.run(train_op, {x: xs, y: ys})
-        samples.append((time.perf_counter() - start) / steps * 1e3)
-    sess.close()
-    return statistics.median(samples)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--write", action="store_true", help="append the figures to bench/RESULTS.md")
-    args = parser.parse_args()
-    ours = step_ms(gpugraph)
-    rows = [("gpugraph: LSTM training step, batch 64, 28 steps, 128 units", f"{ours:.1f}")]
-    reference = tensorflow_v1()
-    if reference is not None:
-        theirs = step_ms(reference)
-        rows += [(f"TensorFlow {reference.VERSION} compat.v1: same step", f"{theirs:.1f}"),
-                 ("ratio gpugraph / TensorFlow", f"{ours / theirs:.2f}x")]
-    blas = {k: os.environ.get(k, "unset") for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, CPython "
-               f"{platform.python_version()}, NumPy {np.__version__}, "
-               + ", ".join(f"{k}={v}" for k, v in blas.items()))
-    table = "| benchmark | ms per step |\n|---|---|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows)
-    print(f"machine: {machine}\n\n{table}")
-    if args.write:
-        with Path(__file__).with_name("RESULTS.md").open("a") as f:
-            f.write(f"\n## {time.strftime('%Y-%m-%d')}: `bench/lstm.py` on {machine}\n\n{table}\n")
+def batch(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    return (rng.random((BATCH, STEPS, INPUTS), dtype=np.float32),
+            rng.integers(0, CLASSES, BATCH).astype(np.int32))
 
 
 if __name__ == "__main__":
-    main()
+    training_step.main("lstm.py", __doc__, "LSTM training step, batch 64, 28 steps, 128 units", build, batch)
