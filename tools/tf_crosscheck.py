@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,16 +51,14 @@ def main(names: list[str]) -> int:
     if names:
         scripts = [p for p in scripts if p.name in names]
     with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as ours_tmp:
-        tmpdir, ours_dir = Path(tmp), Path(ours_tmp)
-        for source in EXAMPLES.glob("*.py"):
-            (ours_dir / source.name).write_text(source.read_text())
-            if not is_script(source):
-                (tmpdir / source.name).write_text(source.read_text())
+        # Both sides run in copies of examples/ (with the files some examples read): nothing is written here.
+        tmpdir, ours_dir = Path(tmp) / "examples", Path(ours_tmp) / "examples"
+        shutil.copytree(EXAMPLES, tmpdir, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(EXAMPLES, ours_dir, ignore=shutil.ignore_patterns("__pycache__"))
         for script in scripts:
             as_tf = tmpdir / script.name
             as_tf.write_text(script.read_text().replace(IMPORT_LINE, TF_IMPORT))
-            # Seed examples read files kept in examples/; the others write logs, so run them in a copy.
-            ours = run(script, EXAMPLES) if script.name.startswith("seed") else run(ours_dir / script.name, ours_dir)
+            ours = run(ours_dir / script.name, ours_dir)
             theirs = tf1_shapes(run(as_tf, tmpdir))
             diff = list(difflib.unified_diff(theirs.splitlines(), ours.splitlines(), "tensorflow", "gpugraph",
                                              lineterm="", n=0))
