@@ -1,7 +1,9 @@
 """CUDA sources of the fused elementwise kernels, and the loader that turns them into CuPy kernels.
 
-Each ``<name>.cu`` file in this package holds the loop body of one ``cupy.ElementwiseKernel``
-(the code run for one element ``i``) and, in header comment lines, its parameter lists::
+The sources live in the repository's top-level ``kernels/`` folder; a built wheel carries them as
+``gpugraph/kernels/cuda/`` (see setup.py), and :func:`source_dir` finds either. Each ``<name>.cu``
+file holds the loop body of one ``cupy.ElementwiseKernel`` (the code run for one element ``i``) and,
+in header comment lines, its parameter lists::
 
     // name: apply_adam                          kernel name (required, a C identifier)
     // in: T beta1_power, T lr, T grad           read-only parameters, "TYPE NAME" comma-separated
@@ -22,13 +24,13 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 __all__ = ["KernelSource", "KernelSourceError", "Param", "available", "elementwise_kernel", "load", "parse",
-           "KERNEL_OPTIONS"]
+           "source_dir", "KERNEL_OPTIONS"]
 
 # Without FMA contraction every operation rounds as NumPy's does, so the GPU result equals the twin's.
 KERNEL_OPTIONS: tuple[str, ...] = ("--fmad=false",)
@@ -128,18 +130,33 @@ def parse(text: str, origin: str = "<kernel>") -> KernelSource:
     return KernelSource(name, inputs, inouts, outputs, operation, first)
 
 
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def source_dir(package_dir: Path = _PACKAGE_DIR) -> Path:
+    """The folder of the .cu files: ``cuda/`` beside this module in an installed wheel, else the
+    source checkout's ``kernels/`` (two levels above ``gpugraph/kernels``, which is also what an
+    editable install imports)."""
+    installed = package_dir / "cuda"
+    if installed.is_dir():
+        return installed
+    checkout = package_dir.parent.parent / "kernels"
+    if checkout.is_dir():
+        return checkout
+    raise FileNotFoundError(f"no kernel sources: neither {installed} nor {checkout} exists")
+
+
 def available() -> list[str]:
-    """Names of the kernels shipped in this package (file stems)."""
-    root = resources.files(__name__)
-    return sorted(p.name[:-3] for p in root.iterdir() if p.name.endswith(".cu"))
+    """Names of the shipped kernels (file stems)."""
+    return sorted(p.stem for p in source_dir().glob("*.cu"))
 
 
 @functools.cache
 def load(name: str) -> KernelSource:
-    """The parsed ``<name>.cu`` of this package; ``FileNotFoundError`` if there is none."""
-    path = resources.files(__name__) / f"{name}.cu"
+    """The parsed ``<name>.cu``; ``FileNotFoundError`` if there is none."""
+    path = source_dir() / f"{name}.cu"
     if not path.is_file():
-        raise FileNotFoundError(f"no kernel source '{name}.cu' in gpugraph/kernels")
+        raise FileNotFoundError(f"no kernel source '{name}.cu' in {path.parent}")
     src = parse(path.read_text(encoding="utf-8"), f"{name}.cu")
     if src.name != name:
         raise KernelSourceError(f"{name}.cu: '// name: {src.name}' does not match the file name")

@@ -67,11 +67,28 @@ def test_load_checks_the_name_and_missing_files() -> None:
         assert kernels.load(name).name == name
 
 
-def test_kernel_sources_are_package_data() -> None:
-    text = (ROOT / "pyproject.toml").read_text()  # (tomllib needs Python 3.11; the project supports 3.10)
-    section = text.split("[tool.setuptools.package-data]", 1)[1].split("\n[", 1)[0]
-    assert '"gpugraph.kernels" = ["*.cu"]' in section
-    assert {p.stem for p in (ROOT / "gpugraph" / "kernels").glob("*.cu")} == set(kernels.available())
+def test_kernel_sources_live_in_the_top_level_kernels_folder() -> None:
+    assert not list((ROOT / "gpugraph" / "kernels").glob("*.cu"))
+    assert kernels.source_dir() == ROOT / "kernels"
+    assert {p.stem for p in (ROOT / "kernels").glob("*.cu")} == set(kernels.available())
+
+
+def test_the_wheel_maps_the_kernels_folder_into_the_package() -> None:
+    text = (ROOT / "setup.py").read_text()
+    assert 'package_dir={"gpugraph.kernels.cuda": "kernels"}' in text
+    assert 'package_data={"gpugraph.kernels.cuda": ["*.cu"]}' in text
+    assert '"gpugraph.kernels.cuda"]' in text  # listed among the packages
+
+
+def test_source_dir_prefers_the_installed_copy_then_the_checkout(tmp_path: Path) -> None:
+    package = tmp_path / "site" / "gpugraph" / "kernels"
+    package.mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match="no kernel sources"):
+        kernels.source_dir(package)
+    (tmp_path / "site" / "kernels").mkdir()  # a checkout's layout: <root>/gpugraph/kernels, <root>/kernels
+    assert kernels.source_dir(package) == tmp_path / "site" / "kernels"
+    (package / "cuda").mkdir()  # a wheel's layout: gpugraph/kernels/cuda
+    assert kernels.source_dir(package) == package / "cuda"
 
 
 # --- building CuPy kernels (with a stand-in module: the loader only calls ElementwiseKernel) ---
