@@ -2,7 +2,7 @@
 
 An ``Apply*`` op takes its ref inputs first (the variable, then its slots), then its scalar
 hyper-parameters and the gradient, all in the order of TF1's op. Its update rule lives in
-``gpugraph/kernels/<kernel>.cu`` (the GPU kernel) with a NumPy twin in
+``kernels/<kernel>.cu`` (the GPU kernel) with a NumPy twin in
 ``gpugraph.kernels.twins``; ``OpDef.extra`` names the kernel (``"kernel"``) and the op attributes
 passed after the inputs (``"kernel_attrs"``). The kernel's ``in`` parameters are the op's non-ref
 inputs then those attributes, its ``inout`` parameters the ref inputs: on CuPy the step calls
