@@ -15,14 +15,19 @@ from gpugraph.ops.math_ops import cast, greater_equal
 from gpugraph.ops.nn_ops import tensor_like
 from gpugraph.ops.random_ops import random_uniform
 from gpugraph.ops.registry import graph_of
-from gpugraph.ops.topk_ops import IN_TOP_K, TOP_K
+from gpugraph.ops.topk_ops import IN_TOP_K, TOP_K, static_int
 
 __all__ = ["dropout", "top_k", "in_top_k"]
 
 
 def top_k(input: Any, k: Any = 1, sorted: bool = True, name: str | None = None) -> tuple[Tensor, Tensor]:
     """(values, indices) of the k largest entries of each last-axis row; equal values by lower index first."""
-    return TOP_K(input, k, name=name, sorted=bool(sorted))
+    static = k if isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)) else None
+    if isinstance(k, Tensor):
+        static = static_int(k)
+    if static is None:  # k known only at run time: the step reads it back
+        return TOP_K(input, k, name=name, sorted=bool(sorted))
+    return TOP_K(input, k, name=name, sorted=bool(sorted), static_k=int(static))
 
 
 def in_top_k(predictions: Any, targets: Any, k: Any, name: str | None = None) -> Tensor:

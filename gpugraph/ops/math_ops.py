@@ -13,6 +13,7 @@ from gpugraph.ops import shape_fns
 from gpugraph.ops.constant_ops import convert_to_tensor
 from gpugraph.ops.grad_util import unbroadcast
 from gpugraph.ops.registry import NO_GRADIENT, OpDef, graph_of, register_op
+from gpugraph.ops.xp_compat import on_host
 from gpugraph.ops.unary_ops import (  # noqa: F401 - unary ops stay reachable as math_ops.X
     ABS, CEIL, EXP, FLOOR, LOG, LOG1P, NEG, RECIPROCAL, ROUND, RSQRT, SIGN, SQRT, SQUARE, _unary, abs, ceil, exp,
     floor, log, log1p, negative, ones_like_float, reciprocal, round, rsqrt, sign, sqrt, square, zeros_like_float,
@@ -54,16 +55,17 @@ REAL_DIV = _binary(
     infer=shape_fns.binary_float, cuda="out0 = in0 / in1", sample=_binary_sample(0.5, 2.0))
 
 
-def _int_divisor(y: Any) -> Any:
-    # NumPy gives 0 for an integer division by zero; TF1 refuses it (a run-time InvalidArgumentError)
-    if y.dtype.kind in "iu" and bool((y == 0).any()):
+def _int_divisor(xp: Any, y: Any) -> Any:
+    # NumPy gives 0 for an integer division by zero; TF1 on CPU refuses it (a run-time InvalidArgumentError).
+    # A device backend does not look (that read would stall the stream every step), as TF1's GPU kernel.
+    if on_host(xp) and y.dtype.kind in "iu" and (y == 0).any():
         raise ValueError("Integer division by zero")
     return y
 
 
-FLOOR_DIV = _binary("FloorDiv", lambda xp, x, y: xp.floor_divide(x, _int_divisor(y)), NO_GRADIENT,
+FLOOR_DIV = _binary("FloorDiv", lambda xp, x, y: xp.floor_divide(x, _int_divisor(xp, y)), NO_GRADIENT,
                     sample=_binary_sample(0.5, 3.0))
-FLOOR_MOD = _binary("FloorMod", lambda xp, x, y: xp.mod(x, _int_divisor(y)),
+FLOOR_MOD = _binary("FloorMod", lambda xp, x, y: xp.mod(x, _int_divisor(xp, y)),
                     lambda op, dy: _both(op, dy, -dy * floor(op.inputs[0] / op.inputs[1])),
                     sample=_binary_sample(0.5, 3.0))
 

@@ -32,7 +32,7 @@ def static_int(t: Tensor) -> int | None:
     return int(np.asarray(t.op.get_attr("value")))
 
 
-def _top_k_infer(x: Tensor, k: Tensor, *, sorted: bool) -> Any:
+def _top_k_infer(x: Tensor, k: Tensor, *, sorted: bool, static_k: int | None = None) -> Any:
     if not (x.dtype.base_dtype.is_floating or x.dtype.base_dtype.is_integer):
         raise TypeError(f"Value passed to parameter 'input' has DataType {x.dtype.base_dtype.name} not in the "
                         f"list of allowed values")
@@ -60,9 +60,10 @@ def _descending_order(xp: Any, x: Any) -> Any:
     return xp.argsort(key, axis=-1, kind="stable")
 
 
-def _top_k_impl(xp: Any, x: Any, k: Any, *, sorted: bool) -> Any:
-    # k sets the output shape, so its value is read here, as TF1 keeps k in host memory for its kernel.
-    count = int(k)
+def _top_k_impl(xp: Any, x: Any, k: Any, *, sorted: bool, static_k: int | None = None) -> Any:
+    # k sets the output shape: known when the graph was built it is an attribute; a run-time k is read
+    # back here, as TF1 keeps k in host memory for its kernel.
+    count = int(k) if static_k is None else static_k
     n = x.shape[-1]
     if count < 0:
         raise ValueError(f"Need k >= 0, got {count}")

@@ -16,6 +16,9 @@ from gpugraph.runtime.memory import MemoryConfig, apply_to_pool, release
 # Pinned staging buffers held for copies in flight; past this many bytes, wait for them before staging more.
 MAX_PENDING_BYTES = 256 << 20
 
+# cudaError_t cudaErrorMemoryAllocation; CuPy 14 keeps its own alias Cython-only, not on cupy.cuda.runtime.
+CUDA_ERROR_MEMORY_ALLOCATION = 2
+
 
 class CupyBackend(Backend):
     """Arrays are ``cupy.ndarray`` on CUDA device ``index``; kernels and copies run on ``self.stream``.
@@ -106,7 +109,7 @@ class CupyBackend(Backend):
         runtime_error = getattr(cuda.runtime, "CUDARuntimeError", None)
         # cudaMalloc outside the pool (cuBLAS workspaces, cuFFT plans) fails with cudaErrorMemoryAllocation
         return (runtime_error is not None and isinstance(exc, runtime_error)
-                and getattr(exc, "status", None) == getattr(cuda.runtime, "errorMemoryAllocation", 2))
+                and getattr(exc, "status", None) == CUDA_ERROR_MEMORY_ALLOCATION)
 
     def release_memory(self) -> None:
         self.synchronize()

@@ -107,8 +107,11 @@ def release(pool: Any) -> None:
 def _shape_text(shape: Any) -> str:
     if shape is None:
         return "<unknown>"
+    if getattr(shape, "dims", 0) is None:  # a TensorShape of unknown rank
+        return "<unknown>"
     dims: Sequence[Any] = tuple(shape)
-    return "[" + ",".join("?" if d is None else str(int(d)) for d in dims) + "]"
+    values = [getattr(d, "value", d) for d in dims]  # a TensorShape yields Dimensions, unknown ones hold None
+    return "[" + ",".join("?" if v is None else str(int(v)) for v in values) + "]"
 
 
 def out_of_memory_message(node: str, op_type: str, shape: Any, dtype: Any, device: str,

@@ -18,6 +18,7 @@ import numpy as np
 from gpugraph import errors
 from gpugraph.framework.func_graph import updates_variables
 from gpugraph.framework.tensor import Operation, Tensor
+from gpugraph.ops import shape_fns
 from gpugraph.runtime.backend import Backend
 from gpugraph.runtime.host_memory import keep_freed_host_memory
 from gpugraph.runtime.runner import generate_runner, releases_after
@@ -156,6 +157,14 @@ def _locked(fn: Callable[..., Any], cells: Sequence[Any]) -> Callable[..., Any]:
 def _foldable(op: Operation, slots: dict[Tensor, int], folded: set[int]) -> bool:
     return (not op.opdef.stateful and op.opdef.bind is None and op.opdef.impl is not None
             and not op.control_inputs and all(slots[t] in folded for t in op.inputs))
+
+
+def _static_shape_fact(op: Operation) -> tuple[Any] | None:
+    """Shape, Size or Rank of an input whose shape the graph fixes: a constant, whatever the input's value."""
+    if op.type not in ("Shape", "Size", "Rank") or op.control_inputs:
+        return None
+    value = shape_fns.constant_value(op.outputs[0])
+    return None if value is None else (np.asarray(value),)
 
 
 class DeviceContext:
@@ -318,9 +327,10 @@ class _PlanBuilder:
         if not op.outputs and op.opdef.bind is None and op.opdef.impl is None:
             return  # NoOp: only orders the ops it depends on
         data_inputs = op.inputs[op.opdef.ref_input:]
-        if _foldable(op, self.slots, self.folded):
+        static = _static_shape_fact(op)
+        if static is not None or _foldable(op, self.slots, self.folded):
             ins = tuple(self.slots[t] for t in data_inputs)
-            values = _fold(op, _guarded_lower(op, self.ctx), [self.template[i] for i in ins])
+            values = static or _fold(op, _guarded_lower(op, self.ctx), [self.template[i] for i in ins])
             for slot, value in zip(outs, values):
                 if isinstance(value, np.ndarray):
                     value.setflags(write=False)  # shared by every run: an in-place kernel must fail loudly

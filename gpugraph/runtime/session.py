@@ -296,6 +296,8 @@ class BaseSession:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            for cell in self._cells.values():  # compiled steps may still hold a cell: drop its device array now
+                cell.value = None
             self._cells.clear()
             self._runs.clear()
             self._devices.release()  # unlike TF1, the GPU memory goes back: a notebook can open another

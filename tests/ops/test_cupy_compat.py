@@ -32,6 +32,7 @@ import gpugraph as tf
 from gpugraph.kernels.twins import TWINS
 from gpugraph.ops import xp_compat
 from gpugraph.ops.registry import REGISTRY, OpDef
+from gpugraph.ops.xp_compat import on_host
 from gpugraph.runtime.placer import has_gpu_kernel
 
 cu.import_op_modules()
@@ -40,6 +41,21 @@ cu.import_op_modules()
 ALLOWED: dict[tuple[str, str], str] = {
     ("gpugraph.ops.linalg_ops._inverse_impl", "np.linalg.LinAlgError"):
         "an exception class, not a function: CuPy raises NumPy's LinAlgError itself",
+}
+
+# (function, host read) -> why a GPU lowering must read that value back to the host.
+HOST_READS: dict[tuple[str, str], str] = {
+    ("gpugraph.ops.numerics_ops._bind", "bool()"):
+        "the run must stop on NaN/Inf, so the flags are read back, as TF1's GPU CheckNumerics kernel does",
+    ("gpugraph.ops.cond_ops._bind_if", "bool()"):
+        "the predicate picks the branch to run on the host, as TF1's If reads its predicate to the host",
+    ("gpugraph.ops.while_ops._bind_while", "bool()"):
+        "the predicate decides whether the loop goes on, as TF1's While reads it to the host each iteration",
+    ("gpugraph.ops.tensor_array_ops._new_array", "int()"):
+        "the size allocates the array, once at creation; TF1 keeps TensorArray's size in host memory",
+    ("gpugraph.ops.topk_ops._top_k_impl", "int()"):
+        "a run-time k (a Tensor) sets the output shape, as TF1's kernel reads k from host memory; "
+        "a k known when the graph is built is an attribute and needs no read",
 }
 
 # gpu=True ops whose lowering is host code, and why they never run on a GPU (none today).
@@ -199,6 +215,86 @@ def _scan(fn: types.FunctionType) -> tuple[list[str], list[types.FunctionType]]:
     return problems, callees
 
 
+# Calls that read a device array's value back to the host, stalling the stream until it is computed.
+_HOST_READ_BUILTINS = {"bool": bool, "int": int, "float": float}
+_HOST_READ_METHODS = ("item", "get", "tolist")
+_REDUCTIONS_TRUTH_TESTED = ("any", "all")
+
+
+def _host_only_branches(top: ast.AST, ns: dict[str, Any]) -> set[int]:
+    """Ids of nodes that run only when ``on_host(xp)`` is true (there a value check costs no device read)."""
+    def is_on_host(node: ast.AST) -> bool:
+        chain = _chain(node.func) if isinstance(node, ast.Call) else None
+        return chain is not None and _resolve(ns, *chain) is xp_compat.on_host
+
+    def is_not_on_host(node: ast.AST) -> bool:
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+            node = node.values[0]
+        return isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) and is_on_host(node.operand)
+
+    skipped: set[int] = set()
+    for node in ast.walk(top):
+        body = getattr(node, "body", None)
+        if isinstance(body, list):  # `if not on_host(xp): return` makes the rest of the block host-only
+            for i, stmt in enumerate(body):
+                if (isinstance(stmt, ast.If) and is_not_on_host(stmt.test)
+                        and isinstance(stmt.body[-1], (ast.Return, ast.Raise))):
+                    skipped |= {id(n) for rest in body[i + 1:] for n in ast.walk(rest)}
+                    if isinstance(stmt.test, ast.BoolOp):
+                        skipped |= {id(n) for v in stmt.test.values[1:] for n in ast.walk(v)}
+        guarded: list[ast.AST] = []
+        if isinstance(node, (ast.If, ast.IfExp)) and is_on_host(node.test):
+            guarded = node.body if isinstance(node.body, list) else [node.body]
+        elif isinstance(node, (ast.If, ast.IfExp)) and isinstance(node.test, ast.BoolOp) and isinstance(
+                node.test.op, ast.And) and is_on_host(node.test.values[0]):
+            guarded = [*node.test.values[1:], *(node.body if isinstance(node.body, list) else [node.body])]
+        elif isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And) and is_on_host(node.values[0]):
+            guarded = node.values[1:]
+        skipped |= {id(n) for g in guarded for n in ast.walk(g)}
+    return skipped
+
+
+def _truth_tested(top: ast.AST) -> Iterator[ast.AST]:
+    """Expressions Python turns into a bool: if/while/assert tests, ``and``/``or``/``not`` operands."""
+    for node in ast.walk(top):
+        if isinstance(node, (ast.If, ast.IfExp, ast.While, ast.Assert)):
+            yield node.test
+        elif isinstance(node, ast.BoolOp):
+            yield from node.values
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            yield node.operand
+
+
+def _host_reads(fn: types.FunctionType, allowed: dict[tuple[str, str], str] = HOST_READS) -> list[str]:
+    """Device-to-host reads in ``fn``'s source: bool()/int()/float() of a computed value, .item()/.get()/
+    .tolist(), and a truth test of an .any()/.all() reduction; code under ``on_host(xp)`` is exempt."""
+    ns = _namespace(fn)
+    where = f"{fn.__module__}.{fn.__qualname__}"
+    problems: list[str] = []
+    for top in _function_nodes(fn):
+        host_only = _host_only_branches(top, ns)
+        for node in ast.walk(top):
+            if id(node) in host_only or not isinstance(node, ast.Call):
+                continue
+            f = node.func
+            what = None
+            if (isinstance(f, ast.Name) and f.id in _HOST_READ_BUILTINS
+                    and ns.get(f.id, _HOST_READ_BUILTINS[f.id]) is _HOST_READ_BUILTINS[f.id]
+                    and node.args and not isinstance(node.args[0], ast.Constant)):
+                what = f"{f.id}()"
+            elif isinstance(f, ast.Attribute) and f.attr in _HOST_READ_METHODS and not node.args and not node.keywords:
+                what = f".{f.attr}()"
+            if what and (where, what) not in allowed:
+                problems.append(f"{where}:{node.lineno}: {what}: reads a value back to the host")
+        for node in _truth_tested(top):
+            if (id(node) not in host_only and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in _REDUCTIONS_TRUTH_TESTED):
+                what = f"truth test of .{node.func.attr}()"
+                if (where, what) not in allowed:
+                    problems.append(f"{where}:{node.lineno}: {what}: reads a value back to the host")
+    return problems
+
+
 def _lowering_functions(opdef: OpDef) -> list[types.FunctionType]:
     fns = [f for f in (opdef.impl, opdef.bind) if isinstance(f, types.FunctionType)]
     kernel = opdef.extra.get("kernel")
@@ -207,8 +303,9 @@ def _lowering_functions(opdef: OpDef) -> list[types.FunctionType]:
     return fns
 
 
-def numpy_uses(opdef: OpDef) -> list[str]:
-    """Every NumPy use in the op's lowering and in the gpugraph functions it reaches."""
+def numpy_uses(opdef: OpDef, host_reads: bool = False) -> list[str]:
+    """Every NumPy use (or, with ``host_reads``, every host read) in the op's lowering and the gpugraph
+    functions it reaches."""
     todo = _lowering_functions(opdef)
     seen: set[types.CodeType] = set()
     problems: list[str] = []
@@ -218,7 +315,7 @@ def numpy_uses(opdef: OpDef) -> list[str]:
             continue
         seen.add(fn.__code__)
         found, callees = _scan(fn)
-        problems += found
+        problems += _host_reads(fn) if host_reads else found
         todo += callees
     return problems
 
@@ -236,6 +333,40 @@ def test_gpu_lowering_calls_no_numpy_function(opdef: OpDef) -> None:
                           + "\n  ".join(problems)
                           + "\nUse xp (or a helper in gpugraph/ops/xp_compat.py), mark the op gpu=False, "
                             "or add an ALLOWED entry with the reason it is safe.")
+
+
+@pytest.mark.parametrize("opdef", GPU_OPS, ids=lambda o: o.name)
+def test_gpu_lowering_reads_nothing_back_to_the_host(opdef: OpDef) -> None:
+    problems = numpy_uses(opdef, host_reads=True)
+    assert not problems, (f"{opdef.name} may run on a GPU (gpu=True) but its lowering stalls the stream:\n  "
+                          + "\n  ".join(problems)
+                          + "\nCompute with xp (xp.where, not a Python-level check), check only under "
+                            "on_host(xp), or add a HOST_READS entry saying why the value is needed on the host.")
+
+
+def test_the_host_read_scan_finds_reads_and_skips_host_only_checks() -> None:
+    def impl(xp: Any, x: Any, k: Any) -> Any:
+        if not on_host(xp) or not x.size:
+            y = x
+        else:
+            return float(x.sum())  # after a guard that does not return: still scanned
+        if on_host(xp) and bool(x.any()):
+            raise ValueError(int(k))
+        if x.all() or y.any():
+            return x.item() + x.get() + float("nan")
+        assert on_host(xp) or not y.any()
+        return {}.get("k") or x.tolist()
+
+    def host_check(xp: Any, x: Any) -> None:
+        if not on_host(xp):
+            return
+        if x.any():
+            raise ValueError(int(x[0]))
+
+    found = sorted(p.split(": ")[1] for p in _host_reads(impl, {}))
+    assert found == [".get()", ".item()", ".tolist()", "float()", "truth test of .all()", "truth test of .any()",
+                     "truth test of .any()"]
+    assert _host_reads(host_check, {}) == []
 
 
 def test_the_scan_finds_numpy_calls_and_accepts_dtype_constants() -> None:
@@ -270,6 +401,21 @@ def test_allow_lists_name_existing_gpu_ops_and_real_uses() -> None:
         src = textwrap.dedent(inspect.getsource(fn))
         assert dotted in src, f"stale ALLOWED entry: {fn_name} no longer uses {dotted}"
         assert fn_name in scanned, f"stale ALLOWED entry: {fn_name} is not a GPU lowering"
+    reached = {p.split(": ")[0].rsplit(":", 1)[0] + " " + p.split(": ")[1]
+               for o in GPU_OPS for p in _scan_host_reads_unfiltered(o)}
+    for fn_name, what in HOST_READS:
+        assert f"{fn_name} {what}" in reached, f"stale HOST_READS entry: ({fn_name}, {what}) is no longer a read"
+
+
+def _scan_host_reads_unfiltered(opdef: OpDef) -> list[str]:
+    todo, seen, found = _lowering_functions(opdef), set(), []
+    while todo:
+        fn = todo.pop()
+        if fn.__code__ not in seen:
+            seen.add(fn.__code__)
+            found += _host_reads(fn, {})
+            todo += _scan(fn)[1]
+    return found
 
 
 def test_summary_ops_are_host_only() -> None:
@@ -419,3 +565,15 @@ def test_sparse_xent_checks_labels_on_the_host_and_gives_nan_rows_on_a_device() 
     loss, backprop = _impl("SparseSoftmaxCrossEntropyWithLogits")(DEVICE, logits, labels)
     np.testing.assert_allclose(loss[0], np.log(3.0))
     assert np.isnan(loss[1]) and np.isnan(backprop[1]).all() and not np.isnan(backprop[0]).any()
+
+
+@pytest.mark.parametrize("op_name", ["FloorDiv", "FloorMod"])
+def test_integer_floor_division_checks_zero_divisors_on_the_host_only(op_name: str) -> None:
+    x = np.array([7, -7, 5, 9], np.int32)
+    y = np.array([2, 2, 0, -4], np.int32)
+    with pytest.raises(ValueError, match="Integer division by zero"):
+        _impl(op_name)(np, x, y)
+    with np.errstate(divide="ignore"):
+        got = _impl(op_name)(DEVICE, x, y)  # a device does not stop to look at y
+    want = [3, -4, None, -3] if op_name == "FloorDiv" else [1, 1, None, -3]
+    assert [int(v) for i, v in enumerate(got) if i != 2] == [w for w in want if w is not None]

@@ -25,6 +25,37 @@ def test_top_k_static_shapes_and_names() -> None:
     assert tf.nn.top_k(x, k)[0].shape.as_list() == [None, 4, None]
 
 
+class _UnreadableK:
+    """A k a step must not read: a value known when the graph is built is an attribute of the op."""
+
+    def __int__(self) -> int:
+        raise AssertionError("k read back at run time")
+
+    __index__ = __int__
+
+
+@pytest.mark.parametrize("k", [2, np.int64(2), "const"])
+def test_a_k_known_when_the_graph_is_built_is_not_read_at_run_time(k: object) -> None:
+    data = np.random.default_rng(1).standard_normal((3, 5)).astype(np.float32)
+    x = tf.placeholder(tf.float32, [3, 5])
+    values, _ = tf.nn.top_k(x, tf.constant(2) if k == "const" else k)
+    assert values.op.get_attr("static_k") == 2
+    want = -np.sort(-data, axis=1)[:, :2]
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(values, {x: data}), want)
+        step = next(s for s in next(iter(sess._runs.values())).plan.steps if s.op.type == "TopKV2")
+    np.testing.assert_array_equal(step.fn(data, _UnreadableK())[0], want)
+
+
+def test_a_k_given_at_run_time_is_read_when_the_step_runs() -> None:
+    data = np.random.default_rng(2).standard_normal((2, 6))
+    k = tf.placeholder(tf.int32, [])
+    values, _ = tf.nn.top_k(tf.constant(data), k)
+    with tf.Session() as sess:
+        for n in (1, 4):
+            np.testing.assert_array_equal(sess.run(values, {k: n}), -np.sort(-data, axis=1)[:, :n])
+
+
 def test_top_k_matches_numpy_on_integers_with_ties() -> None:
     data = np.random.default_rng(0).integers(-3, 3, (4, 9)).astype(np.int32)
     values, indices = run(*tf.nn.top_k(tf.constant(data), 5))

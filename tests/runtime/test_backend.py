@@ -1,9 +1,7 @@
 """Backends: NumPy, cupy_available, the one-line fallback log, and CupyBackend against a fake cupy.
 
-The fake cupy keeps CuPy's contracts that matter here: arrays wrap NumPy arrays; ``ndarray.set(a,
-stream=s)`` only queues the copy on ``s`` (it reads the host buffer when the stream runs, and fails if
-that buffer is gone by then); ``get(stream=s)`` runs ``s`` first; the memory pool and streams act on the
-current device / stream; allocations over the pool limit raise ``cupy.cuda.memory.OutOfMemoryError``.
+The fake cupy (fake_cupy.py) keeps CuPy 14's contracts: asynchronous uploads on a stream, a memory pool
+per device with used versus cached bytes, and CuPy's error types.
 """
 
 from __future__ import annotations
@@ -11,8 +9,6 @@ from __future__ import annotations
 import gc
 import logging
 import sys
-import types
-import weakref
 
 import numpy as np
 import pytest
@@ -21,168 +17,7 @@ from gpugraph.runtime import backend as backend_mod
 from gpugraph.runtime.backend import NUMPY, Backend, cupy_available, default_backend, preferred_backend
 from gpugraph.runtime.memory import MemoryConfig
 
-
-class FakeCuda:
-    """State behind one fake cupy module."""
-
-    def __init__(self, n_devices: int = 2, total_memory: int = 1 << 20):
-        self.n_devices = n_devices
-        self.total_memory = total_memory
-        self.device_stack = [0]
-        self.stream_stack: list = [None]
-        self.pinned: list[weakref.ref] = []
-        self.pool_calls: list[tuple] = []
-
-
-class FakeOutOfMemoryError(MemoryError):
-    pass
-
-
-class FakeCudaRuntimeError(RuntimeError):
-    def __init__(self, status: int):
-        super().__init__(f"cudaError {status}")
-        self.status = status
-
-
-class FakePinned(bytearray):
-    """Pinned host memory: a buffer (rounded up, as CuPy's pinned pool does)."""
-
-
-def make_fake_cupy(state: FakeCuda) -> types.ModuleType:
-    cupy = types.ModuleType("cupy")
-    cupy.__version__ = "13.9.9"
-
-    class Device:
-        def __init__(self, id=0):
-            self.id = id
-            self.compute_capability = "90"
-
-        def __enter__(self):
-            if not 0 <= self.id < state.n_devices:
-                raise FakeCudaRuntimeError(101)  # cudaErrorInvalidDevice
-            state.device_stack.append(self.id)
-            return self
-
-        def __exit__(self, *exc):
-            state.device_stack.pop()
-
-    class Stream:
-        def __init__(self, non_blocking=False):
-            self.device_id = state.device_stack[-1]
-            self.queue: list = []
-            self.syncs = 0
-
-        def __enter__(self):
-            state.stream_stack.append(self)
-            return self
-
-        def __exit__(self, *exc):
-            state.stream_stack.pop()
-
-        def synchronize(self):
-            for job in self.queue:
-                job()
-            self.queue.clear()
-            self.syncs += 1
-
-    class Pool:
-        def __init__(self):
-            self.used = {}
-            self.limit = {}
-
-        def _note(self, *call):
-            state.pool_calls.append((call[0], state.device_stack[-1], state.stream_stack[-1]) + call[1:])
-
-        def set_limit(self, size=None, fraction=None):
-            self._note("set_limit", size, fraction)
-            self.limit[state.device_stack[-1]] = int(fraction * state.total_memory) if fraction else int(size or 0)
-
-        def get_limit(self):
-            return self.limit.get(state.device_stack[-1], 0)
-
-        def used_bytes(self):
-            return self.used.get(state.device_stack[-1], 0)
-
-        def total_bytes(self):
-            return self.used_bytes()
-
-        def malloc(self, nbytes):
-            self._note("malloc", nbytes)
-            self.take(nbytes)
-            return object()
-
-        def take(self, nbytes):
-            dev = state.device_stack[-1]
-            limit, used = self.get_limit(), self.used_bytes()
-            if limit and used + nbytes > limit:
-                raise FakeOutOfMemoryError(f"Out of memory allocating {nbytes} bytes")
-            self.used[dev] = used + nbytes
-
-        def free_all_blocks(self, stream=None):
-            self._note("free_all_blocks")
-
-    pool = Pool()
-
-    class ndarray:
-        def __init__(self, data: np.ndarray):
-            self._data = data
-            self.device = Device(state.device_stack[-1])
-
-        shape = property(lambda self: self._data.shape)
-        dtype = property(lambda self: self._data.dtype)
-        nbytes = property(lambda self: self._data.nbytes)
-
-        def set(self, arr, stream=None):
-            assert isinstance(arr, np.ndarray) and arr.shape == self.shape and arr.dtype == self.dtype
-            assert stream is not None, "the backend copies on its own stream"
-            src = weakref.ref(arr)
-
-            def copy():
-                buf = src()
-                if buf is None:
-                    raise AssertionError("host buffer freed before the asynchronous copy ran")
-                np.copyto(self._data, buf)
-            stream.queue.append(copy)
-
-        def get(self, stream=None):
-            stream = stream or state.stream_stack[-1]
-            if stream is not None:  # None: the legacy default stream, which this fake never queues on
-                stream.synchronize()
-            return self._data.copy()
-
-    def empty(shape, dtype=float):
-        data = np.full(shape, 0x7F, dtype=np.uint8).view(dtype) if np.dtype(dtype).itemsize == 1 else \
-            np.full(shape, np.nan if np.dtype(dtype).kind == "f" else 7, dtype=dtype)
-        pool.take(data.nbytes)
-        return ndarray(data)
-
-    def array(obj, copy=True):
-        data = obj._data.copy() if isinstance(obj, ndarray) else np.array(obj)
-        pool.take(data.nbytes)
-        return ndarray(data)
-
-    def alloc_pinned_memory(nbytes):
-        buf = FakePinned(-(-nbytes // 1024) * 1024)
-        state.pinned.append(weakref.ref(buf))
-        return buf
-
-    runtime = types.SimpleNamespace(
-        getDeviceCount=lambda: state.n_devices,
-        memGetInfo=lambda: (state.total_memory // 2, state.total_memory),
-        CUDARuntimeError=FakeCudaRuntimeError,
-        errorMemoryAllocation=2,
-    )
-    cupy.cuda = types.SimpleNamespace(
-        Device=Device, Stream=Stream, runtime=runtime, alloc_pinned_memory=alloc_pinned_memory,
-        memory=types.SimpleNamespace(OutOfMemoryError=FakeOutOfMemoryError),
-    )
-    cupy.ndarray = ndarray
-    cupy.empty = empty
-    cupy.array = array
-    cupy.get_default_memory_pool = lambda: pool
-    cupy.get_default_pinned_memory_pool = lambda: types.SimpleNamespace(free_all_blocks=lambda: None)
-    cupy._pool = pool
-    return cupy
+from fake_cupy import CUDARuntimeError, FakeCuda, make_fake_cupy
 
 
 @pytest.fixture
@@ -226,12 +61,13 @@ def test_cupy_without_device(fake, monkeypatch):
     state, cupy = fake
 
     def no_driver():
-        raise FakeCudaRuntimeError(35)
+        raise CUDARuntimeError(35)
     cupy.cuda.runtime.getDeviceCount = no_driver
     monkeypatch.setitem(sys.modules, "cupy", cupy)
     monkeypatch.setattr(backend_mod, "nvidia_driver_present", lambda: True)  # a driver too old for the runtime
     ok, why = cupy_available()
-    assert not ok and why == "no CUDA device: cudaError 35"
+    assert not ok and why == ("no CUDA device: cudaErrorInsufficientDriver: CUDA driver version is insufficient for "
+                                 "CUDA runtime version")
     monkeypatch.setattr(backend_mod, "nvidia_driver_present", lambda: False)  # no driver at all
     ok, why = cupy_available()
     assert not ok and why.startswith("no CUDA device: no NVIDIA driver found")
@@ -279,7 +115,7 @@ def test_preferred_backend_picks_cupy_when_available(fake, monkeypatch):
     monkeypatch.setitem(sys.modules, "cupy", fake[1])
     b = preferred_backend(0, MemoryConfig(fraction=0.5))
     assert b.name == "cupy" and b.device == "/device:GPU:0" and isinstance(b, Backend)
-    assert fake[1]._pool.limit[0] == fake[0].total_memory // 2
+    assert fake[1]._pool._limit[0] == fake[0].total_memory // 2
 
 
 # --- CupyBackend against the fake ---
@@ -370,8 +206,11 @@ def test_memory_config_is_applied_on_the_backends_device_and_stream(fake, monkey
     b = CupyBackend(1, MemoryConfig(allow_growth=False, fraction=0.25))
     limit = state.total_memory // 4
     assert state.pool_calls == [("set_limit", 1, b.stream, None, 0.25), ("malloc", 1, b.stream, limit)]
-    stats = b.memory_stats()
-    assert stats == {"used": limit, "limit": limit, "total": state.total_memory, "reserved": limit}
+    stats = b.memory_stats()  # the reservation is cached in the pool, not in use
+    assert stats == {"used": 0, "limit": limit, "total": state.total_memory, "reserved": limit}
+    kept = b.to_device(np.zeros(1000, np.float32))  # cut from the reserved block: nothing new is taken
+    assert b.memory_stats() == {"used": 4096, "limit": limit, "total": state.total_memory, "reserved": limit}
+    del kept
 
 
 def test_memory_stats_and_out_of_memory(fake, monkeypatch):
@@ -382,13 +221,20 @@ def test_memory_stats_and_out_of_memory(fake, monkeypatch):
     b = CupyBackend(0, MemoryConfig(fraction=0.5))
     assert b.memory_stats() == {"used": 0, "limit": state.total_memory // 2, "total": state.total_memory,
                                 "reserved": 0}
-    b.to_device(np.zeros(1000, np.float32))
-    assert b.memory_stats()["used"] == 4000
+    kept = b.to_device(np.zeros(1000, np.float32))
+    assert b.memory_stats()["used"] == 4096  # the pool rounds blocks up to 512 bytes
+    b.to_device(np.zeros(100, np.float32))  # dropped: once its upload is done, its block stays cached
+    b.synchronize()
+    assert b.memory_stats()["used"] == 4096 and b.memory_stats()["reserved"] == 4608
     with pytest.raises(MemoryError) as info:
         b.to_device(np.zeros(state.total_memory, np.uint8))
     assert b.is_out_of_memory(info.value)
-    assert b.is_out_of_memory(FakeCudaRuntimeError(2))
-    assert not b.is_out_of_memory(FakeCudaRuntimeError(700))
+    assert str(info.value) == (f"Out of memory allocating {state.total_memory:,} bytes (allocated so far: 4,096 "
+                               f"bytes, limit set to: {state.total_memory // 2:,} bytes).")
+    assert b.memory_stats()["reserved"] == 4096  # the cached block was freed before giving up
+    del kept
+    assert b.is_out_of_memory(CUDARuntimeError(2))
+    assert not b.is_out_of_memory(CUDARuntimeError(700))
     assert not b.is_out_of_memory(ValueError("shape"))
 
 

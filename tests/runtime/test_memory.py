@@ -196,6 +196,14 @@ def test_out_of_memory_message_with_unknowns():
     assert "shape<unknown>" in out_of_memory_message("x", "Fill", None, "int32", "/device:GPU:0", 4, 0, None)
 
 
+def test_out_of_memory_message_with_a_partly_known_tensor_shape():
+    shape = tf.TensorShape([None, 1024])  # what a graph tensor's static shape is
+    msg = out_of_memory_message("big", "Tile", shape, tf.float32, "/device:GPU:0", 8, 0, None)
+    assert msg.startswith("OOM when allocating tensor with shape[?,1024] and type float32 ")
+    assert "shape<unknown>" in out_of_memory_message("x", "Tile", tf.TensorShape(None), "int32", "/device:GPU:0",
+                                                     4, 0, None)
+
+
 def test_reads_tf_config_proto():
     from gpugraph.config import ConfigProto, GPUOptions
 

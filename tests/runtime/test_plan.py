@@ -95,6 +95,19 @@ def test_constants_are_folded_out_of_the_steps():
         assert [s.op.type for s in compiled.plan.steps] == ["Mul"]
 
 
+def test_shape_size_and_rank_of_a_known_shape_are_folded_out_of_the_steps():
+    x = tf.placeholder(tf.float32, shape=(2, 3))
+    facts = [tf.shape(x), tf.size(x), tf.rank(x)]
+    partly = tf.placeholder(tf.float32, shape=(None, 3))
+    with tf.Session() as sess:
+        got = sess.run(facts, {x: np.zeros((2, 3))})
+        assert not [s.op.type for s in next(iter(sess._runs.values())).plan.steps
+                    if s.op.type in ("Shape", "Size", "Rank")]
+        assert [g.tolist() for g in got] == [[2, 3], 6, 2] and [g.dtype for g in got] == [np.int32] * 3
+        # a dimension known only at run time is read from the fed value
+        np.testing.assert_array_equal(sess.run(tf.shape(partly), {partly: np.zeros((4, 3))}), [4, 3])
+
+
 def test_stateful_ops_are_never_folded():
     r = tf.random_uniform([3])
     with tf.Session() as sess:
