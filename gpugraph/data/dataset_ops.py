@@ -81,7 +81,29 @@ class Arg:
         return self.value if self.tensor is None else np.asarray(ctx.values[self.tensor]).item()
 
 
-class Dataset:
+class Structured:
+    """TF1's element-structure attributes of datasets and iterators, read from ``self._structure``."""
+
+    _structure: Any
+
+    @property
+    def element_spec(self) -> Any:
+        return self._structure
+
+    @property
+    def output_types(self) -> Any:
+        return nest.types_of(self._structure)
+
+    @property
+    def output_shapes(self) -> Any:
+        return nest.shapes_of(self._structure)
+
+    @property
+    def output_classes(self) -> Any:
+        return nest.classes_of(self._structure)
+
+
+class Dataset(Structured):
     """A sequence of elements; each transformation returns a new dataset."""
 
     _op_name = "Dataset"
@@ -116,22 +138,6 @@ class Dataset:
         for t in self._own_captures():
             seen.setdefault(t, None)
         return list(seen)
-
-    @property
-    def element_spec(self) -> Any:
-        return self._structure
-
-    @property
-    def output_types(self) -> Any:
-        return nest.types_of(self._structure)
-
-    @property
-    def output_shapes(self) -> Any:
-        return nest.shapes_of(self._structure)
-
-    @property
-    def output_classes(self) -> Any:
-        return nest.classes_of(self._structure)
 
     def __repr__(self) -> str:
         types = nest.types_of(self._structure)

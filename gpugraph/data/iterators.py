@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from gpugraph.data import structure as nest
-from gpugraph.data.dataset_ops import Dataset
+from gpugraph.data.dataset_ops import Dataset, Structured
 from gpugraph.data.iterator_ops import (
     GET_NEXT, ITERATOR, ITERATOR_HANDLE, MAKE_ITERATOR, ONE_SHOT_ITERATOR, _keep_pipeline,
 )
 from gpugraph.framework.tensor import Operation, Tensor
 
 
-class Iterator:
+class Iterator(Structured):
     """Reads a dataset's elements in a session; ``get_next()`` gives graph tensors of one element."""
 
     def __init__(self, iterator_op: Operation | None, initializer: Operation | None, structure: Any,
@@ -46,22 +46,6 @@ class Iterator:
         if self._initializer is None:
             raise ValueError("Iterator does not have an initializer.")
         return self._initializer
-
-    @property
-    def element_spec(self) -> Any:
-        return self._structure
-
-    @property
-    def output_types(self) -> Any:
-        return nest.types_of(self._structure)
-
-    @property
-    def output_shapes(self) -> Any:
-        return nest.shapes_of(self._structure)
-
-    @property
-    def output_classes(self) -> Any:
-        return nest.classes_of(self._structure)
 
     def make_initializer(self, dataset: Dataset, name: str | None = None) -> Operation:
         """An op that (re)starts this iterator on ``dataset``; its captured tensors are read when it runs."""
