@@ -93,8 +93,38 @@ def needed_ops(fetches: Sequence[Tensor | Operation], fed: set[Tensor]) -> list[
     return list(seen)
 
 
+def _variable_reads(ops: list[Operation]) -> dict[Operation, set[Operation]]:
+    """For each op of ``ops`` that reads a variable's storage (directly, or through ops whose output may
+    alias it, such as an Identity ``read``), the variables it reads."""
+    reads: dict[Operation, set[Operation]] = {}
+    aliasing: dict[Tensor, Operation] = {}  # tensor -> the variable whose storage it may be
+    for op in ops:  # creation order: an alias is made after what it aliases
+        if op.opdef.role == "variable":
+            for t in op.outputs:
+                aliasing[t] = op
+    for op in sorted(ops, key=lambda o: o._id):
+        for t in op.inputs[op.opdef.ref_input:]:
+            var = aliasing.get(t)
+            if var is None:
+                continue
+            reads.setdefault(op, set()).add(var)
+            if op.opdef.aliases and op.outputs:
+                aliasing[op.outputs[0]] = var
+    return reads
+
+
+def _written_variables(op: Operation) -> tuple[Operation, ...] | None:
+    """The variables ``op`` writes in place; None: not known here (a loop or branch writing from inside)."""
+    if op.opdef.ref_input:
+        return tuple(t.op for t in op.inputs[:op.opdef.ref_input])
+    return None
+
+
 def schedule(ops: list[Operation], fed: set[Tensor]) -> list[Operation]:
-    """Topological order; among ready ops, reads go before in-place writes (then creation order)."""
+    """Topological order by creation among ready ops, except that an in-place write waits while a read
+    of a variable it writes is still to run (unless nothing else can run): reads see the value from
+    before the run's writes, and each update runs as soon as its own reads are done, so a group of
+    ``assign_add(v, f(v))`` keeps one temporary alive at a time, not all of them."""
     members = set(ops)
     pending: dict[Operation, int] = {}
     users: dict[Operation, list[Operation]] = {op: [] for op in ops}
@@ -106,16 +136,51 @@ def schedule(ops: list[Operation], fed: set[Tensor]) -> list[Operation]:
         pending[op] = len(deps)
         for d in deps:
             users[d].append(op)
-    ready = [(updates_variables(op), op._id, op) for op in ops if pending[op] == 0]
-    heapq.heapify(ready)
+    reads = _variable_reads(ops)
+    unread: dict[Operation, int] = {}  # reads of each variable still to schedule
+    for variables in reads.values():
+        for var in variables:
+            unread[var] = unread.get(var, 0) + 1
+    all_unread = sum(unread.values())
+    ready: list[tuple[int, Operation]] = []
+    waiting: list[tuple[int, Operation]] = []  # writes held back by reads still to run
+
+    def blocked(op: Operation) -> bool:
+        if not updates_variables(op):
+            return False
+        targets = _written_variables(op)
+        if targets is None:
+            return all_unread > 0
+        own = reads.get(op, ())
+        return any(unread.get(v, 0) > (v in own) for v in targets)
+
+    def push(op: Operation) -> None:
+        heapq.heappush(waiting if blocked(op) else ready, (op._id, op))
+
+    for op in ops:
+        if pending[op] == 0:
+            push(op)
     order: list[Operation] = []
-    while ready:
-        _, _, op = heapq.heappop(ready)
+    while ready or waiting:
+        if not ready:  # only held-back writes can run: the reads they wait for depend on them
+            _, op = heapq.heappop(waiting)
+        else:
+            _, op = heapq.heappop(ready)
         order.append(op)
+        for var in reads.get(op, ()):
+            unread[var] -= 1
+            all_unread -= 1
+        if waiting:  # a read done may free a held-back write
+            still = [item for item in waiting if blocked(item[1])]
+            for item in waiting:
+                if not blocked(item[1]):
+                    heapq.heappush(ready, item)
+            waiting = still
+            heapq.heapify(waiting)
         for u in users[op]:
             pending[u] -= 1
             if pending[u] == 0:
-                heapq.heappush(ready, (updates_variables(u), u._id, u))
+                push(u)
     if len(order) != len(ops):
         raise errors.InvalidArgumentError(None, None, "Graph has a cycle among the fetched ops.")
     return order
@@ -154,9 +219,30 @@ def _locked(fn: Callable[..., Any], cells: Sequence[Any]) -> Callable[..., Any]:
     return step_all
 
 
+# A folded value lives in the cached plan for the session's life; past this size an op computes at run time
+# instead (a 256 MiB ``tf.zeros`` filling a variable once is not worth keeping beside the variable).
+FOLD_LIMIT_BYTES = 1 << 20
+
+
 def _foldable(op: Operation, slots: dict[Tensor, int], folded: set[int]) -> bool:
     return (not op.opdef.stateful and op.opdef.bind is None and op.opdef.impl is not None
-            and not op.control_inputs and all(slots[t] in folded for t in op.inputs))
+            and not op.control_inputs and all(slots[t] in folded for t in op.inputs)
+            and (op.type == "Const" or _static_bytes(op) <= FOLD_LIMIT_BYTES))
+
+
+def _static_bytes(op: Operation) -> int:
+    """Bytes of ``op``'s outputs as the graph knows their shapes (0 for unknown shapes: checked after)."""
+    total = 0
+    for t in op.outputs:
+        dims = t.shape.as_tuple()
+        if dims is None or any(d is None for d in dims):
+            continue
+        total += int(np.prod(dims, dtype=np.int64)) * (t.dtype.base_dtype.np_dtype.itemsize or 8)
+    return total
+
+
+def _value_bytes(values: Sequence[Any]) -> int:
+    return sum(int(getattr(v, "nbytes", 0)) for v in values)
 
 
 def _static_shape_fact(op: Operation) -> tuple[Any] | None:
@@ -273,7 +359,9 @@ class _PlanBuilder:
                 read_vars[op] = self.ctx.cell(op)
             self.add(op)
         fetch_slots = tuple(self.fetch_slot(f) for f in self.fetches)
-        template = [self.template.get(i) for i in range(self.n_slots)]
+        read = {s for step in self.steps for s in step.inputs} | {s for s in fetch_slots if s is not None}
+        # a folded value only copied to a device, or only read while folding, is not kept
+        template = [self.template.get(i) if i in read else None for i in range(self.n_slots)]
         releases = releases_after(self.steps, fetch_slots)
         hooks = self.accounting_hooks(releases, fetch_slots) if self.placements else {}
         return ExecutionPlan(
@@ -328,9 +416,13 @@ class _PlanBuilder:
             return  # NoOp: only orders the ops it depends on
         data_inputs = op.inputs[op.opdef.ref_input:]
         static = _static_shape_fact(op)
-        if static is not None or _foldable(op, self.slots, self.folded):
+        values = static
+        if values is None and _foldable(op, self.slots, self.folded):
             ins = tuple(self.slots[t] for t in data_inputs)
-            values = static or _fold(op, _guarded_lower(op, self.ctx), [self.template[i] for i in ins])
+            values = _fold(op, _guarded_lower(op, self.ctx), [self.template[i] for i in ins])
+            if op.type != "Const" and _value_bytes(values) > FOLD_LIMIT_BYTES:
+                values = None  # a shape only the value told: computed at run time, like the others
+        if values is not None:
             for slot, value in zip(outs, values):
                 if isinstance(value, np.ndarray):
                     value.setflags(write=False)  # shared by every run: an in-place kernel must fail loudly

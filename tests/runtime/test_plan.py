@@ -126,6 +126,62 @@ def test_reads_are_scheduled_before_in_place_writes():
         assert r == 1.0 and u == 5.0
 
 
+def test_a_read_made_after_the_write_still_sees_the_old_value():
+    v = tf.Variable(1.0, name="v")
+    upd = tf.assign(v, 5.0)
+    read = v * 1.0  # created after the write: creation order alone would run the write first
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        r, u = sess.run([read, upd])
+        assert r == 1.0 and u == 5.0
+
+
+def test_each_update_runs_as_soon_as_its_own_reads_are_done():
+    """A group of assign_add(v, f(v)) keeps one temporary alive at a time, not one per variable."""
+    variables = [tf.Variable(tf.zeros([4]), name=f"v{i}") for i in range(4)]
+    updates = [tf.assign_add(v, v * 0.5) for v in variables]
+    order = plan_lib.schedule(plan_lib.needed_ops(updates, set()), set())
+    pos = {op: i for i, op in enumerate(order)}
+    temps = [u.op.inputs[1].op for u in updates]
+    for i in range(3):
+        assert pos[updates[i].op] < pos[temps[i + 1]]
+
+
+def test_a_write_waits_for_every_read_of_its_variable():
+    v = tf.Variable(2.0, name="v")
+    w = tf.Variable(3.0, name="w")
+    upd_v = tf.assign(v, w * 10.0)
+    late_read = tf.identity(v * 1.0)  # created after the write
+    upd_w = tf.assign(w, 0.0)
+    with tf.Session() as sess:
+        sess.run([v.initializer, w.initializer])
+        r, a, b = sess.run([late_read, upd_v, upd_w])
+        assert (r, a, b) == (2.0, 30.0, 0.0)
+
+
+def test_large_folded_values_are_not_kept_in_the_plan():
+    v = tf.Variable(tf.zeros([1024, 1024]), name="big")  # 4 MiB: filled at run time, not folded
+    small = tf.constant(2.0) * 3.0
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        plan = next(iter(sess._runs.values())).plan
+        assert all(getattr(x, "nbytes", 0) <= plan_lib.FOLD_LIMIT_BYTES for x in plan.template)
+        np.testing.assert_array_equal(sess.run(v), np.zeros([1024, 1024], np.float32))
+        assert sess.run(small) == 6.0
+        folded = next(c.plan for k, c in sess._runs.items() if c.plan.fetch_slots and not c.plan.steps)
+        assert any(x is not None and float(x) == 6.0 for x in folded.template)
+
+
+def test_a_folded_constant_copied_nowhere_else_is_dropped_from_the_template():
+    a = tf.constant(np.arange(6.0))
+    b = a * 2.0  # folded: a's value is only read while folding
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(b), np.arange(6.0) * 2.0)
+        plan = next(iter(sess._runs.values())).plan
+        kept = [x for x in plan.template if x is not None]
+        assert len(kept) == 1 and np.array_equal(kept[0], np.arange(6.0) * 2.0)
+
+
 def test_cycle_free_schedule_is_topological():
     a = tf.constant(1.0)
     b = a + 1.0
