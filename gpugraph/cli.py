@@ -166,7 +166,7 @@ def _take_run_options(args: argparse.Namespace) -> list[str]:
 @contextlib.contextmanager
 def _default_session_config(settings: Any) -> Iterator[None]:
     from gpugraph.config_files import session_config
-    from gpugraph.runtime.session import get_default_config, set_default_config
+    from gpugraph.runtime.default_config import get_default_config, set_default_config
 
     if not settings.session_is_set():
         yield  # nothing asked for: Sessions behave as in a plain `python SCRIPT.py`

@@ -140,7 +140,7 @@ CONFIGS = ROOT / "configs"
 @pytest.fixture
 def clean_state(monkeypatch):
     """Each command starts from a fresh default graph, no default session config and no GPUGRAPH_* variables."""
-    from gpugraph.runtime.session import get_default_config
+    from gpugraph.runtime.default_config import get_default_config
 
     for name in list(os.environ):
         if name.startswith("GPUGRAPH_"):

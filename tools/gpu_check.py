@@ -247,7 +247,7 @@ def memory_snapshot(session: Any = None) -> dict[str, Any]:
 
 def memory_scenario() -> dict[str, Any]:
     """Two sessions with per_process_gpu_memory_fraction 0.3 (the first reserves up front, the second has
-    allow_growth), a run in each, then both closed."""
+    allow_growth) sharing GPU 0's backend, a run in each, then closed one after the other."""
     import gpugraph as tf
 
     graph = tf.Graph()
@@ -268,13 +268,20 @@ def memory_scenario() -> dict[str, Any]:
     growing.run(total)
     figures["both_sessions_open"] = memory_snapshot(growing)
     reserved.close()
+    figures["first_session_closed"] = memory_snapshot(growing)
     growing.close()
     figures["after_close"] = memory_snapshot()
     device_total = figures["before"].get("device_total_bytes") or 0
+    share = int(0.3 * device_total)
     figures["checks"] = {
         # TF1 takes the whole fraction up front without allow_growth
         "reserved_fraction_up_front": figures["first_session_open"]["pool_total_bytes"] >= 0.25 * device_total > 0,
-        "pool_within_fraction": figures["both_sessions_open"]["pool_total_bytes"] <= 0.3 * device_total + 64 * MIB,
+        # one pool per GPU for the process: its limit is the sum of the open sessions' shares
+        "limit_is_the_sum_of_shares": figures["both_sessions_open"]["pool_limit_bytes"] == 2 * share,
+        "pool_within_shares": figures["both_sessions_open"]["pool_total_bytes"] <= 2 * share + 64 * MIB,
+        "limit_follows_the_open_sessions": figures["first_session_closed"]["pool_limit_bytes"] == share,
+        "limit_restored_after_the_last": figures["after_close"]["pool_limit_bytes"]
+        == figures["before"]["pool_limit_bytes"],
         "memory_given_back_on_close": figures["after_close"]["pool_total_bytes"]
         <= figures["before"]["pool_total_bytes"] + 64 * MIB,
     }

@@ -5,12 +5,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from typing import TYPE_CHECKING, Any, ContextManager
+from typing import Any, ContextManager
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from gpugraph.runtime.memory import MemoryConfig
 
 logger = logging.getLogger("gpugraph")
 
@@ -118,14 +115,6 @@ def cuda_error_text(error: BaseException) -> str:
     return str(error)
 
 
-def gpu_backend(index: int, memory: MemoryConfig | None = None) -> Backend:
-    """The CuPy backend for CUDA device ``index`` with its memory pool configured by ``memory``."""
-    from gpugraph.runtime.cupy_backend import CupyBackend
-    from gpugraph.runtime.memory import MemoryConfig
-
-    return CupyBackend(index, memory if memory is not None else MemoryConfig())
-
-
 _fallback_lock = threading.Lock()
 _fallback_logged = False
 
@@ -140,12 +129,3 @@ def note_numpy_fallback(why: str) -> bool:
     # a warning, so that a plain script (no logging set up) shows it too
     logger.warning("gpugraph: GPU backend off (%s); running on NumPy", why)
     return True
-
-
-def preferred_backend(index: int = 0, memory: MemoryConfig | None = None) -> Backend:
-    """The CuPy backend for device ``index`` when CuPy can run, else NumPy (logging why, once)."""
-    ok, why = cupy_available()
-    if ok:
-        return gpu_backend(index, memory)
-    note_numpy_fallback(why)
-    return NUMPY

@@ -1,23 +1,27 @@
-"""The CuPy backend: one CUDA device, its own stream, pinned-memory transfers, a configured memory pool.
+"""The CuPy backend: one CUDA device, its own stream, pinned-memory transfers, CuPy's pool for the device.
 
-CuPy is imported when a backend is built, never at module import, so this module loads without it.
+One backend per GPU serves every session of the process (``gpu_manager``), which also sets the pool's
+limit. CuPy is imported when a backend is built, never at module import, so this module loads without it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import Any, Iterator
 
 import numpy as np
 
 from gpugraph.runtime.backend import Backend, check_device_dtype
-from gpugraph.runtime.memory import MemoryConfig, apply_to_pool, release
+from gpugraph.runtime.memory import release
 
 # Pinned staging buffers held for copies in flight; past this many bytes, wait for them before staging more.
 MAX_PENDING_BYTES = 256 << 20
 
 # cudaError_t cudaErrorMemoryAllocation; CuPy 14 keeps its own alias Cython-only, not on cupy.cuda.runtime.
 CUDA_ERROR_MEMORY_ALLOCATION = 2
+# CUBLAS_STATUS_ALLOC_FAILED and CUSOLVER_STATUS_ALLOC_FAILED: a library's workspace could not be allocated.
+LIBRARY_ALLOC_FAILED = {"CUBLASError": 3, "CUSOLVERError": 3}
 
 
 class CupyBackend(Backend):
@@ -25,10 +29,11 @@ class CupyBackend(Backend):
 
     Host-to-device copies go through a pinned host buffer and are asynchronous on the backend's stream:
     the buffer is kept until ``synchronize`` (the copy may still be reading it). Device-to-host copies
-    wait for the stream, so what ``to_host`` returns is complete.
+    wait for the stream, so what ``to_host`` returns is complete. Several threads may run sessions on
+    one backend: the list of buffers in flight is guarded by a lock.
     """
 
-    def __init__(self, index: int, memory: MemoryConfig | None = None):
+    def __init__(self, index: int):
         import cupy
 
         count = int(cupy.cuda.runtime.getDeviceCount())
@@ -36,18 +41,15 @@ class CupyBackend(Backend):
             raise ValueError(f"no GPU {index}: CUDA sees {count} device(s)")
         super().__init__("cupy", cupy, f"/device:GPU:{index}")
         self.index = index
-        self.memory = memory if memory is not None else MemoryConfig()
         self._cupy = cupy
         self._cuda_device = cupy.cuda.Device(index)
-        self._pool = cupy.get_default_memory_pool()
+        self.pool = cupy.get_default_memory_pool()  # CuPy's pool: its methods act on the current device
         self._pending: list[np.ndarray] = []  # pinned staging arrays of copies that may be in flight
         self._pending_bytes = 0
+        self._pending_lock = threading.Lock()
         with self._cuda_device:
             self.stream = cupy.cuda.Stream()
             self.total_memory = int(cupy.cuda.runtime.memGetInfo()[1])
-            # the pool keeps free blocks per stream: reserve on the stream that will allocate
-            with self.stream:
-                apply_to_pool(self._pool, self.memory, self.total_memory)
 
     @contextlib.contextmanager
     def activate(self) -> Iterator[CupyBackend]:
@@ -67,7 +69,9 @@ class CupyBackend(Backend):
         if not src.dtype.isnative:
             src = src.astype(src.dtype.newbyteorder("="))
         nbytes = src.nbytes
-        if nbytes and self._pending_bytes + nbytes > MAX_PENDING_BYTES and self._pending:
+        with self._pending_lock:
+            wait = bool(nbytes and self._pending_bytes + nbytes > MAX_PENDING_BYTES and self._pending)
+        if wait:
             self.synchronize()
         with self._cuda_device, self.stream:
             out = cupy.empty(src.shape, dtype=src.dtype)
@@ -76,8 +80,9 @@ class CupyBackend(Backend):
                 staging = np.frombuffer(mem, src.dtype, src.size).reshape(src.shape)
                 staging[...] = src  # the caller may change src as soon as we return
                 out.set(staging, stream=self.stream)
-                self._pending.append(staging)  # references mem: the async copy reads it
-                self._pending_bytes += nbytes
+                with self._pending_lock:
+                    self._pending.append(staging)  # references mem: the async copy reads it
+                    self._pending_bytes += nbytes
         return out
 
     def to_host(self, array: Any) -> np.ndarray:
@@ -91,15 +96,23 @@ class CupyBackend(Backend):
         return out
 
     def synchronize(self) -> None:
+        # take the buffers first: copies queued before this point are done once the stream is; a copy
+        # another thread queues meanwhile keeps its buffer in the new list until a later synchronize
+        with self._pending_lock:
+            done, self._pending, self._pending_bytes = self._pending, [], 0
         self.stream.synchronize()
-        self._pending.clear()
-        self._pending_bytes = 0
+        del done
+
+    def free_memory(self) -> int:
+        """Bytes CUDA reports free on the device now (outside every process's pools)."""
+        with self._cuda_device:
+            return int(self._cupy.cuda.runtime.memGetInfo()[0])
 
     def memory_stats(self) -> dict[str, int | None]:
         with self._cuda_device:
-            used = int(self._pool.used_bytes())
-            limit = int(self._pool.get_limit())
-            reserved = int(self._pool.total_bytes())
+            used = int(self.pool.used_bytes())
+            limit = int(self.pool.get_limit())
+            reserved = int(self.pool.total_bytes())
         return {"used": used, "limit": limit or None, "total": self.total_memory, "reserved": reserved}
 
     def is_out_of_memory(self, exc: BaseException) -> bool:
@@ -107,12 +120,17 @@ class CupyBackend(Backend):
         if isinstance(exc, cuda.memory.OutOfMemoryError):
             return True
         runtime_error = getattr(cuda.runtime, "CUDARuntimeError", None)
+        status = getattr(exc, "status", None)
         # cudaMalloc outside the pool (cuBLAS workspaces, cuFFT plans) fails with cudaErrorMemoryAllocation
-        return (runtime_error is not None and isinstance(exc, runtime_error)
-                and getattr(exc, "status", None) == CUDA_ERROR_MEMORY_ALLOCATION)
+        if runtime_error is not None and isinstance(exc, runtime_error) and status == CUDA_ERROR_MEMORY_ALLOCATION:
+            return True
+        # cupy_backends.cuda.libs.cublas.CUBLASError / cusolver.CUSOLVERError, matched by name: importing
+        # those modules would load the libraries
+        return any(cls.__name__ in LIBRARY_ALLOC_FAILED and status == LIBRARY_ALLOC_FAILED[cls.__name__]
+                   for cls in type(exc).__mro__)
 
     def release_memory(self) -> None:
         self.synchronize()
         with self._cuda_device:
-            release(self._pool)
+            release(self.pool)
         self._cupy.get_default_pinned_memory_pool().free_all_blocks()

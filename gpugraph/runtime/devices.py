@@ -142,9 +142,10 @@ def build_device_table(gpus: Sequence[GpuFacts], *, visible_device_list: str = "
 
     ``visible_device_list`` "1,0" makes physical GPU 1 the session's GPU:0; ``device_count``
     {"GPU": n} keeps the first n of those (0 hides them all; only one CPU device is modelled);
-    ``memory_fraction`` (per_process_gpu_memory_fraction) in (0, 1] sets each GPU's budget to that
-    share of its total memory, any other value leaves the whole memory. allow_growth only changes
-    when memory is taken, not how much may be, so it has no part here.
+    Each GPU's budget is the memory the driver reports free, capped by ``memory_fraction``
+    (per_process_gpu_memory_fraction) in (0, 1] of its total memory: what another process holds
+    cannot be planned for. allow_growth only changes when memory is taken, not how much may be, so it
+    has no part here.
     """
     by_index = {g.index: g for g in gpus}
     visible = _visible_ids(visible_device_list, [g.index for g in gpus])
@@ -154,8 +155,9 @@ def build_device_table(gpus: Sequence[GpuFacts], *, visible_device_list: str = "
     fraction = float(memory_fraction)
     devices = [Device("/device:CPU:0", "CPU", 0, None)]
     for i, physical in enumerate(visible):
-        total = by_index[physical].total_memory
-        budget = int(fraction * total) if 0.0 < fraction <= 1.0 else int(total)
+        facts = by_index[physical]
+        free = min(int(facts.free_memory), int(facts.total_memory))
+        budget = min(int(fraction * facts.total_memory), free) if 0.0 < fraction <= 1.0 else free
         devices.append(Device(f"/device:GPU:{i}", "GPU", i, budget, physical))
     return DeviceTable(tuple(devices))
 

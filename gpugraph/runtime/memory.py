@@ -73,32 +73,6 @@ def pool_limit(memory: MemoryConfig, total_memory: int) -> int | None:
     return int(memory.fraction * total_memory) if memory.fraction > 0 else None
 
 
-def apply_to_pool(pool: Any, memory: MemoryConfig, total_memory: int) -> None:
-    """Configure a CuPy ``MemoryPool`` for the current device.
-
-    fraction > 0: ``pool.set_limit(fraction=...)``. allow_growth False with a fraction: allocate the whole
-    allowance once and drop it, so the pool keeps it as a free block that later arrays are cut from (TF1
-    reserves its memory up front). Without a fraction there is no bound to reserve up to, and the limit
-    already on the pool (e.g. from ``CUPY_GPU_MEMORY_LIMIT``) is left alone. The pool keeps free blocks
-    per stream, so reserve while the stream that will allocate is current.
-    """
-    if memory.fraction <= 0:
-        return
-    pool.set_limit(fraction=memory.fraction)
-    if memory.allow_growth:
-        return
-    limit = pool_limit(memory, total_memory) or 0
-    get_limit = getattr(pool, "get_limit", None)
-    if get_limit is not None:
-        pool_cap = int(get_limit())
-        if pool_cap > 0:
-            limit = min(limit, pool_cap)
-    reserve = (limit - int(pool.total_bytes())) // POOL_ALIGNMENT * POOL_ALIGNMENT
-    if reserve > 0:
-        block = pool.malloc(reserve)
-        del block  # back into the pool as one free block
-
-
 def release(pool: Any) -> None:
     """Return the pool's cached free blocks to the driver (on the current device)."""
     pool.free_all_blocks()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import linecache
+import re
 from typing import Any, Sequence
 
 from gpugraph import errors
 from gpugraph.framework.tensor import _PACKAGE_DIR, Operation
+from gpugraph.runtime.backend import cuda_error_text
+from gpugraph.runtime.memory import out_of_memory_message
 
 
 def defined_at(op: Operation | None) -> str:
@@ -93,3 +96,37 @@ def _dims(value: Any) -> str:
     if shape is None:
         return type(value).__name__
     return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+def run_error(step: Any, exc: Exception, slots: list[Any], backend: Any) -> errors.OpError:
+    """The gpugraph error for an exception raised by a plan step: OOM or InvalidArgument, naming the node,
+    its input shapes and the user's line that created it (the step's inputs are still in ``slots``)."""
+    op = step.op if step is not None else None
+    if op is not None and backend.is_out_of_memory(exc):
+        out = op.outputs[0] if op.outputs else None
+        stats = backend.memory_stats()
+        message = out_of_memory_message(
+            op.name, op.type, out.shape if out is not None else (), out.dtype.name if out is not None else "",
+            backend.device, requested_bytes(exc), stats.get("used") or 0, stats.get("limit"))
+        return located(errors.ResourceExhaustedError(None, op, message), op)
+    return step_failure(op, [slots[i] for i in step.inputs] if step is not None else [], exc)
+
+
+def finish_on(backend: Any) -> None:
+    """Wait for the run's work on a GPU (TF1 returns from a run when its ops are done, fetched or not),
+    so that a kernel's fault is reported by the run that launched it."""
+    try:
+        backend.synchronize()
+    except Exception as e:
+        if backend.is_out_of_memory(e):
+            raise errors.ResourceExhaustedError(None, None, f"Out of memory on {backend.device}: {e}") from e
+        raise errors.InternalError(None, None, f"A kernel of this run failed on {backend.device}: "
+                                               f"{cuda_error_text(e)}") from e
+
+
+def requested_bytes(exc: BaseException) -> int | None:
+    requested = getattr(exc, "requested", None)
+    if isinstance(requested, int):
+        return requested
+    found = re.search(r"allocating ([0-9,]+) bytes", str(exc))
+    return int(found.group(1).replace(",", "")) if found else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import sys
 import threading
 
@@ -18,13 +17,13 @@ from gpugraph.framework.graph import Graph, get_default_graph
 from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.runtime import fetches as fetch_lib
 from gpugraph.runtime.backend import Backend, default_backend
+from gpugraph.runtime.default_config import with_default_config
 from gpugraph.runtime.feeds import checked_feed
 from gpugraph.runtime.device_setup import SessionDevices, session_devices
-from gpugraph.runtime.memory import out_of_memory_message
 from gpugraph.runtime.placer import Placement, place
 from gpugraph.runtime.placer import log_lines as placement_lines
 from gpugraph.runtime.plan import ExecutionPlan, compile_plan, needed_ops, schedule
-from gpugraph.runtime.run_errors import located, step_failure
+from gpugraph.runtime.run_errors import finish_on, located, run_error
 from gpugraph.runtime.runner import failing_step
 
 logger = logging.getLogger("gpugraph")
@@ -50,19 +49,20 @@ class VariableCell:
 class _CompiledRun:
     """A plan plus how to map the user's fetch structure and feed keys onto it."""
 
-    __slots__ = ("plan", "rebuild", "feed_keys")
+    __slots__ = ("plan", "rebuild", "feed_keys", "gpu_backends")
 
-    def __init__(self, plan: ExecutionPlan, rebuild: Any, feed_keys: tuple[Any, ...]):
+    def __init__(self, plan: ExecutionPlan, rebuild: Any, feed_keys: tuple[Any, ...], gpu_backends: tuple[Any, ...]):
         self.plan = plan
         self.rebuild = rebuild
         self.feed_keys = feed_keys
+        self.gpu_backends = gpu_backends  # synchronized at the end of each run: its faults are its own
 
 
 class BaseSession:
     def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None):
         if graph is not None and not isinstance(graph, Graph):
             raise TypeError(f"graph must be a tf.Graph, but got {type(graph)}")
-        self._config = check_session_config(_with_default_config(config))  # fails before the session exists
+        self._config = check_session_config(with_default_config(config))  # fails before the session exists
         self._graph = graph if graph is not None else get_default_graph()
         self._backend: Backend = default_backend()
         self._devices = session_devices(self._config)
@@ -114,7 +114,8 @@ class BaseSession:
 
     @property
     def graph_def(self) -> Any:
-        return self._graph
+        """The session graph's GraphDef protobuf."""
+        return self._graph.as_graph_def()
 
     @property
     def sess_str(self) -> str:
@@ -159,7 +160,8 @@ class BaseSession:
             placements = self._place(order, elements, feeds, feed_dict)
             plan = compile_plan(elements, feeds, self, placements, order)
             self.plan_builds += 1
-            compiled = _CompiledRun(plan, rebuild, feed_keys)
+            devices = {p.device.name for p in (placements or {}).values() if p.device.kind == "GPU"}
+            compiled = _CompiledRun(plan, rebuild, feed_keys, tuple(self.backend_of(d) for d in sorted(devices)))
             if key is not None:
                 self._runs[key] = compiled
             return compiled
@@ -167,16 +169,10 @@ class BaseSession:
     def _place(self, order: list[Operation], fetches: list[Any], feeds: list[Tensor],
                feed_dict: Any) -> dict[Operation, Placement] | None:
         """Devices for ``order``; None when everything runs on the host and nothing asks otherwise."""
-        config = self._config
-        log = bool(getattr(config, "log_device_placement", False))
+        log = bool(getattr(self._config, "log_device_placement", False))
         if not (self._devices.has_gpu or log or any(op.device for op in order)):
             return None  # host only: the plan needs no placement
-        table = self._devices.table
-        pinned = {op: table.get(cell.device) for op, cell in self._cells.items()
-                  if cell.device is not None and cell.value is not None and cell.device in table.names()}
-        feed_shapes = {t: np.shape(feed_dict[k]) for t, k in zip(feeds, feed_dict or ())}
-        placements = place(order, table, allow_soft_placement=bool(getattr(config, "allow_soft_placement", False)),
-                           feed_shapes=feed_shapes, fetches=fetches, pinned=pinned)
+        placements = self._placements(order, fetches, feeds, feed_dict)
         for op, placement in placements.items():
             for var_op in _variables_of(op):
                 self._settle(var_op, placement.device.name)
@@ -184,6 +180,16 @@ class BaseSession:
             for line in placement_lines(placements):
                 print(line, file=sys.stderr)
         return placements
+
+    def _placements(self, order: list[Operation], fetches: list[Any], feeds: list[Tensor],
+                    feed_dict: Any) -> dict[Operation, Placement]:
+        """The placer's answer for a run, variables kept where their values live."""
+        table = self._devices.table
+        pinned = {op: table.get(cell.device) for op, cell in self._cells.items()
+                  if cell.device is not None and cell.value is not None and cell.device in table.names()}
+        feed_shapes = {t: np.shape(feed_dict[k]) for t, k in zip(feeds, feed_dict or ())}
+        return place(order, table, allow_soft_placement=bool(getattr(self._config, "allow_soft_placement", False)),
+                     feed_shapes=feed_shapes, fetches=fetches, pinned=pinned)
 
     def _settle(self, var_op: Operation, device: str) -> None:
         """Record where ``var_op`` lives; a value that lives elsewhere (restored, say) moves there once."""
@@ -198,17 +204,13 @@ class BaseSession:
         cell.device = device
 
     def explain_placement(self, fetches: Any, feed_dict: Any = None) -> list[PlacementRecord]:
-        """Each node of the run ``fetches`` would make: its device and the reason, without running."""
+        """Each node of the run ``fetches`` would make: the device that run uses and why, without running."""
         elements: list[Tensor | Operation] = []
         fetch_lib.flatten(fetches, self._graph, elements)
         feeds = [self._feed_tensor(k) for k in (feed_dict or ())]
         fed = set(feeds)
         order = schedule(needed_ops(elements, fed), fed)
-        table = self._devices.table
-        feed_shapes = {t: np.shape(feed_dict[k]) for t, k in zip(feeds, feed_dict or ())}
-        placements = place(order, table, allow_soft_placement=bool(getattr(self._config, "allow_soft_placement",
-                                                                           False)),
-                           feed_shapes=feed_shapes, fetches=elements)
+        placements = self._placements(order, elements, feeds, feed_dict)
         return [PlacementRecord(op.name, op.type, p.device.name, p.reason) for op, p in placements.items()]
 
     def _feed_tensor(self, key: Any) -> Tensor:
@@ -238,6 +240,8 @@ class BaseSession:
                 else:
                     with self._activate():
                         plan.runner(slots)
+            for backend in compiled.gpu_backends:
+                finish_on(backend)
         except errors.OpError as e:
             step = failing_step(plan, e)
             located(e, step.op if step else None)  # same class and traceback, now saying where
@@ -273,20 +277,9 @@ class BaseSession:
         return self.backend_of(self._devices.table.gpus()[0].name).activate()
 
     def _run_error(self, plan: ExecutionPlan, exc: Exception, slots: list[Any]) -> errors.OpError:
-        """The gpugraph error for an exception raised by a step: OOM or InvalidArgument, naming the node,
-        its input shapes and the user's line that created it (the step's inputs are still in ``slots``)."""
         step = failing_step(plan, exc)
-        op = step.op if step else None
-        if op is not None:
-            backend = self._step_backend(plan, op)
-            if backend.is_out_of_memory(exc):
-                out = op.outputs[0] if op.outputs else None
-                stats = backend.memory_stats()
-                message = out_of_memory_message(
-                    op.name, op.type, out.shape if out is not None else (), out.dtype.name if out is not None else "",
-                    backend.device, _requested_bytes(exc), stats.get("used") or 0, stats.get("limit"))
-                return located(errors.ResourceExhaustedError(None, op, message), op)
-        return step_failure(op, [slots[i] for i in step.inputs] if step else [], exc)
+        backend = self._step_backend(plan, step.op) if step is not None else self._backend
+        return run_error(step, exc, slots, backend)
 
     def _step_backend(self, plan: ExecutionPlan, op: Operation) -> Backend:
         if plan.placements and op in plan.placements:
@@ -367,41 +360,7 @@ def _variables_of(op: Operation) -> list[Operation]:
     return [t.op for t in op.inputs[:op.opdef.ref_input]]
 
 
-def _requested_bytes(exc: BaseException) -> int | None:
-    requested = getattr(exc, "requested", None)
-    if isinstance(requested, int):
-        return requested
-    found = re.search(r"allocating ([0-9,]+) bytes", str(exc))
-    return int(found.group(1).replace(",", "")) if found else None
-
-
 _local = threading.local()
-_default_config: list[Any] = [None]
-_default_config_note = threading.Event()
-
-
-def set_default_config(config: Any) -> None:
-    """Settings for every Session made without ``config=`` (``gpugraph run --config``); None clears."""
-    _default_config[0] = check_session_config(config) if config is not None else None
-    _default_config_note.clear()
-
-
-def get_default_config() -> Any:
-    return _default_config[0]
-
-
-def _with_default_config(config: Any) -> Any:
-    default = _default_config[0]
-    if default is None:
-        return config
-    if config is None:
-        return default
-    if not _default_config_note.is_set():
-        _default_config_note.set()
-        logger.info("gpugraph: a Session was given config=...; it is used instead of the default config")
-    return config
-
-
 def _session_stack() -> list[BaseSession]:
     if not hasattr(_local, "stack"):
         _local.stack = []

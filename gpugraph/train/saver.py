@@ -278,10 +278,11 @@ class Saver:
             cell = sess.cell(op)
             backend = sess.backend_of_cell(cell)  # the value stays on the device it lives on
             current = cell.value
-            if current is not None and current.shape == arr.shape and current.dtype == arr.dtype:
-                backend.xp.copyto(current, backend.to_device(arr))  # in place, as Assign does
-            else:
-                cell.value = backend.to_device(arr)
+            with backend.activate():  # the copy runs on the variable's device, ordered after its upload
+                if current is not None and current.shape == arr.shape and current.dtype == arr.dtype:
+                    backend.xp.copyto(current, backend.to_device(arr))  # in place, as Assign does
+                else:
+                    cell.value = backend.to_device(arr)
             del arr  # before the next read: one tensor in host memory at a time
 
     # --- meta graph ---

@@ -19,7 +19,7 @@ from test_seed_examples import EXAMPLES, run_example
 RUNNER = """
 import runpy, sys
 import gpugraph as tf
-from gpugraph.runtime.session import set_default_config
+from gpugraph.runtime.default_config import set_default_config
 from gpugraph.testing import simulated_gpus
 
 set_default_config(tf.ConfigProto(allow_soft_placement=True))

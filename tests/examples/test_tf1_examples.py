@@ -138,7 +138,7 @@ def test_monitored_training(tmp_path: Path) -> None:
 SIMULATED_GPU_RUNNER = """
 import runpy, sys
 import gpugraph as tf
-from gpugraph.runtime.session import set_default_config
+from gpugraph.runtime.default_config import set_default_config
 from gpugraph.testing import simulated_gpus
 
 set_default_config(tf.ConfigProto(allow_soft_placement=True))

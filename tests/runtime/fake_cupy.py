@@ -11,6 +11,8 @@
   queues the copy on ``s`` (it reads the host buffer when ``s`` runs); ``get(stream=s)`` runs ``s`` first.
   A kernel (any array function or operator) runs after the work queued on the current stream, as CUDA
   orders one stream; work queued on another stream is not waited for (its results may be missing).
+- ``cupy.cuda.runtime.memGetInfo()`` reports the device's memory less what the pool holds and what other
+  processes hold (``FakeCuda.held_elsewhere``); an allocation past that fails as one past the limit does.
 - ``cupy.cuda.runtime`` has ``CUDARuntimeError`` (``status``; message "cudaErrorName: text") and, as in
   CuPy 14, no ``errorMemoryAllocation`` (a Cython-only constant there).
 Not modelled: per-stream free lists, arrays of one device used on another, ElementwiseKernel.
@@ -38,6 +40,7 @@ class FakeCuda:
         self.stream_stack: list = [None]
         self.pinned: list[weakref.ref] = []
         self.pool_calls: list[tuple] = []
+        self.held_elsewhere: dict[int, int] = {}  # device -> bytes other processes hold (memGetInfo's free)
 
 
 class OutOfMemoryError(MemoryError):
@@ -148,7 +151,8 @@ class Pool:
 
     def _fits(self, size: int) -> bool:
         total, limit = self.total_bytes(), self.get_limit()
-        return total + size <= self._state.total_memory and (limit == 0 or total + size <= limit)
+        device_free = self._state.total_memory - total - self._state.held_elsewhere.get(self._dev(), 0)
+        return size <= device_free and (limit == 0 or total + size <= limit)
 
 
 def _unwrap(value: Any) -> Any:
@@ -361,6 +365,11 @@ def make_fake_cupy(state: FakeCuda) -> types.ModuleType:
             np.full(shape, np.nan if dt.kind == "f" else 7, dtype=dt)
         return wrap(data)
 
+    def free_memory() -> int:
+        """What cudaMemGetInfo reports free on the current device: not held by any pool or process."""
+        device = state.device_stack[-1]
+        return state.total_memory - pool.total_bytes() - state.held_elsewhere.get(device, 0)
+
     def alloc_pinned_memory(nbytes: int) -> FakePinned:
         buf = FakePinned(-(-nbytes // 1024) * 1024)
         state.pinned.append(weakref.ref(buf))
@@ -368,7 +377,7 @@ def make_fake_cupy(state: FakeCuda) -> types.ModuleType:
 
     runtime = types.SimpleNamespace(
         getDeviceCount=lambda: state.n_devices,
-        memGetInfo=lambda: (state.total_memory // 2, state.total_memory),
+        memGetInfo=lambda: (free_memory(), state.total_memory),
         getDeviceProperties=lambda i: {"name": f"Fake GPU {i}".encode(), "major": 9, "minor": 0},
         CUDARuntimeError=CUDARuntimeError,
     )

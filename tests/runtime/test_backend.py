@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from gpugraph.runtime import backend as backend_mod
-from gpugraph.runtime.backend import NUMPY, Backend, cupy_available, default_backend, preferred_backend
+from gpugraph.runtime.backend import NUMPY, cupy_available, default_backend, note_numpy_fallback
+from gpugraph.runtime.gpu_manager import GpuManager
 from gpugraph.runtime.memory import MemoryConfig
 
 from fake_cupy import CUDARuntimeError, FakeCuda, make_fake_cupy
@@ -32,7 +33,7 @@ def cupy_backend(fake, monkeypatch):
 
     state, cupy = fake
     monkeypatch.setitem(sys.modules, "cupy", cupy)
-    return state, cupy, CupyBackend(1, MemoryConfig())
+    return state, cupy, CupyBackend(1)
 
 
 # --- NumPy backend ---
@@ -103,19 +104,13 @@ def test_cupy_with_device(fake, monkeypatch):
 def test_fallback_logs_one_line_once(monkeypatch, caplog):
     monkeypatch.setitem(sys.modules, "cupy", None)
     monkeypatch.setattr(backend_mod, "_fallback_logged", False)
+    ok, why = cupy_available()
     with caplog.at_level(logging.INFO, logger="gpugraph"):
-        assert preferred_backend() is NUMPY
-        assert preferred_backend() is NUMPY
+        assert note_numpy_fallback(why) is True
+        assert note_numpy_fallback(why) is False
     records = [r for r in caplog.records if r.name == "gpugraph"]
     assert len(records) == 1 and records[0].levelno == logging.WARNING
     assert "cupy is not installed" in records[0].getMessage() and "NumPy" in records[0].getMessage()
-
-
-def test_preferred_backend_picks_cupy_when_available(fake, monkeypatch):
-    monkeypatch.setitem(sys.modules, "cupy", fake[1])
-    b = preferred_backend(0, MemoryConfig(fraction=0.5))
-    assert b.name == "cupy" and b.device == "/device:GPU:0" and isinstance(b, Backend)
-    assert fake[1]._pool._limit[0] == fake[0].total_memory // 2
 
 
 # --- CupyBackend against the fake ---
@@ -198,19 +193,24 @@ def test_pending_pinned_buffers_are_bounded(cupy_backend, monkeypatch):
     assert b.stream.syncs == 4
 
 
-def test_memory_config_is_applied_on_the_backends_device_and_stream(fake, monkeypatch):
-    from gpugraph.runtime.cupy_backend import CupyBackend
+def test_an_upload_queued_while_another_thread_synchronizes_keeps_its_buffer(cupy_backend, monkeypatch):
+    """Thread A waits for the stream while thread B queues an upload: B's pinned buffer must stay
+    held until a later synchronize, since its copy may not have run."""
+    state, cupy, b = cupy_backend
+    b.to_device(np.ones(8, np.float32))
+    real = b.stream.synchronize
+    late = []
 
-    state, cupy = fake
-    monkeypatch.setitem(sys.modules, "cupy", cupy)
-    b = CupyBackend(1, MemoryConfig(allow_growth=False, fraction=0.25))
-    limit = state.total_memory // 4
-    assert state.pool_calls == [("set_limit", 1, b.stream, None, 0.25), ("malloc", 1, b.stream, limit)]
-    stats = b.memory_stats()  # the reservation is cached in the pool, not in use
-    assert stats == {"used": 0, "limit": limit, "total": state.total_memory, "reserved": limit}
-    kept = b.to_device(np.zeros(1000, np.float32))  # cut from the reserved block: nothing new is taken
-    assert b.memory_stats() == {"used": 4096, "limit": limit, "total": state.total_memory, "reserved": limit}
-    del kept
+    def synchronize_while_another_thread_uploads() -> None:
+        real()
+        if not late:
+            late.append(b.to_device(np.full(16, 2.0, np.float32)))
+    monkeypatch.setattr(b.stream, "synchronize", synchronize_while_another_thread_uploads)
+    b.synchronize()
+    assert len(b.stream.queue) == 1  # the late copy has not run
+    assert [p.nbytes for p in b._pending] == [64] and b._pending_bytes == 64
+    b.synchronize()
+    assert b._pending == [] and np.array_equal(b.to_host(late[0]), np.full(16, 2.0, np.float32))
 
 
 def test_memory_stats_and_out_of_memory(fake, monkeypatch):
@@ -218,7 +218,9 @@ def test_memory_stats_and_out_of_memory(fake, monkeypatch):
 
     state, cupy = fake
     monkeypatch.setitem(sys.modules, "cupy", cupy)
-    b = CupyBackend(0, MemoryConfig(fraction=0.5))
+    b = CupyBackend(0)
+    with b.activate():
+        b.pool.set_limit(fraction=0.5)
     assert b.memory_stats() == {"used": 0, "limit": state.total_memory // 2, "total": state.total_memory,
                                 "reserved": 0}
     kept = b.to_device(np.zeros(1000, np.float32))
@@ -267,9 +269,9 @@ def test_cupy_backend_module_imports_without_cupy(monkeypatch):
 def test_real_cupy_backend_round_trip_stats_and_oom():
     import cupy
 
-    from gpugraph.runtime.backend import gpu_backend
-
-    b = gpu_backend(0, MemoryConfig())
+    manager = GpuManager()
+    lease = manager.lease(0, "/device:GPU:0", MemoryConfig())
+    b = lease.backend
     host = np.random.default_rng(0).standard_normal((256, 128)).astype(np.float32)
     dev = b.to_device(host)
     assert isinstance(dev, cupy.ndarray) and dev.device.id == 0
@@ -282,18 +284,18 @@ def test_real_cupy_backend_round_trip_stats_and_oom():
         with b.activate():
             cupy.empty(1 << 50, dtype=np.uint8)  # a petabyte
     assert b.is_out_of_memory(info.value)
-    b.release_memory()
+    manager.give_back(lease)
 
 
 @pytest.mark.gpu
 def test_real_cupy_memory_fraction_caps_the_pool():
     import cupy
 
-    from gpugraph.runtime.backend import gpu_backend
-
     pool = cupy.get_default_memory_pool()
+    manager = GpuManager()
     try:
-        b = gpu_backend(0, MemoryConfig(allow_growth=False, fraction=0.05))
+        lease = manager.lease(0, "/device:GPU:0", MemoryConfig(allow_growth=False, fraction=0.05))
+        b = lease.backend
         stats = b.memory_stats()
         assert stats["limit"] == pytest.approx(0.05 * stats["total"], rel=0.01)
         assert stats["reserved"] >= 0.9 * stats["limit"]  # reserved up front
@@ -301,7 +303,8 @@ def test_real_cupy_memory_fraction_caps_the_pool():
             with b.activate():
                 cupy.empty(int(0.06 * stats["total"]), dtype=np.uint8)
         assert b.is_out_of_memory(info.value)
-        b.release_memory()
+        manager.give_back(lease)
+        assert b.memory_stats()["limit"] is None and b.memory_stats()["reserved"] == 0
     finally:
         with cupy.cuda.Device(0):
             pool.set_limit(size=0)

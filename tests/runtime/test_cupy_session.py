@@ -11,6 +11,7 @@ import pytest
 import gpugraph as tf
 from gpugraph.runtime import device_setup
 from gpugraph.runtime.devices import GpuFacts
+from gpugraph.runtime.gpu_manager import GpuManager, set_gpu_manager
 from gpugraph.runtime.memory import MemoryConfig
 
 from fake_cupy import FakeCuda, make_fake_cupy
@@ -39,7 +40,9 @@ def gpus(monkeypatch):
     monkeypatch.setenv("GPUGRAPH_DEVICE", "gpu")  # falling back to NumPy would be an error
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     previous = device_setup.set_device_provider(None)
+    previous_manager = set_gpu_manager(GpuManager())  # backends made over this fake only
     yield state, cupy, nvml
+    set_gpu_manager(previous_manager)
     device_setup.set_device_provider(previous)
 
 
@@ -47,13 +50,14 @@ def gpus(monkeypatch):
 
 def test_real_gpus_are_found_through_nvml(gpus):
     state, cupy, nvml = gpus
-    table, backends = device_setup._real_gpus(None, MemoryConfig())
+    table, backends, leases = device_setup._real_gpus(None, MemoryConfig())
     assert [g.name for g in table.gpus()] == ["/device:GPU:0", "/device:GPU:1"]
     assert [g.physical_index for g in table.gpus()] == [0, 1]
     assert sorted(backends) == ["/device:GPU:0", "/device:GPU:1"]
     assert all(isinstance(b, cupy_backend_class()) for b in backends.values())
     assert [b.index for b in backends.values()] == [0, 1]
     assert nvml.init_count == 0 and nvml.calls == ["init", "shutdown"]  # NVML left as found
+    assert [lease.backend for lease in leases] == list(backends.values())
 
 
 def test_nvml_facts_are_cuda_numbered_under_cuda_visible_devices(gpus, monkeypatch):
@@ -65,7 +69,7 @@ def test_nvml_facts_are_cuda_numbered_under_cuda_visible_devices(gpus, monkeypat
 
 def test_visible_device_list_picks_the_backend(gpus):
     config = tf.ConfigProto(gpu_options=tf.GPUOptions(visible_device_list="1", allow_growth=True))
-    table, backends = device_setup._real_gpus(config, MemoryConfig(visible_device_list="1"))
+    table, backends, _ = device_setup._real_gpus(config, MemoryConfig(visible_device_list="1"))
     assert [g.name for g in table.gpus()] == ["/device:GPU:0"]
     assert backends["/device:GPU:0"].index == 1
 
@@ -156,3 +160,75 @@ def test_pool_limit_out_of_memory_is_resource_exhausted_naming_the_node(gpus):
     assert message.startswith("OOM when allocating tensor with shape[?,1024] and type float32 on /device:GPU:0 "
                               "for node 'big' (op Tile)")
     assert f"requested {8 * MiB} bytes" in message and f"limit {DEVICE_MEMORY // 4} bytes" in message
+
+
+# --- device semantics ---
+
+def test_a_run_fetching_only_operations_waits_for_the_device(gpus):
+    state, cupy, _ = gpus
+    g, X, y, theta, mse, train, init = linear_model()
+    with tf.Session(graph=g) as sess:
+        backend = sess._devices.backend_of("/device:GPU:0")
+        sess.run(init)
+        before = backend.stream.syncs
+        assert sess.run(train, {X: DATA_X, y: DATA_Y}) is None
+        assert backend.stream.syncs > before and backend.stream.queue == [] and backend._pending == []
+
+
+def test_a_kernel_fault_is_reported_by_the_run_that_caused_it(gpus, monkeypatch):
+    state, cupy, _ = gpus
+    from fake_cupy import CUDARuntimeError
+
+    g, X, y, theta, mse, train, init = linear_model()
+    with tf.Session(graph=g) as sess:
+        backend = sess._devices.backend_of("/device:GPU:0")
+        sess.run(init)
+        real = backend.stream.synchronize
+        faults = [CUDARuntimeError(700)]
+
+        def faulting() -> None:
+            real()
+            if faults:
+                raise faults.pop()
+        monkeypatch.setattr(backend.stream, "synchronize", faulting)
+        with pytest.raises(tf.errors.InternalError) as info:
+            sess.run(train, {X: DATA_X, y: DATA_Y})
+        assert "/device:GPU:0" in str(info.value) and "cudaErrorIllegalAddress" in str(info.value)
+
+
+def test_restore_writes_each_value_on_its_variables_device_and_stream(gpus, tmp_path):
+    """The fake runs a kernel after the work queued on the *current* stream only: a restore that copied
+    outside the variable's device and stream would read the upload before it happened (junk)."""
+    state, cupy, _ = gpus
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/gpu:1"):
+            w = tf.Variable(np.arange(6, dtype=np.float32).reshape(2, 3), name="w")
+        saver = tf.train.Saver()
+    config = tf.ConfigProto(gpu_options=tf.GPUOptions(visible_device_list="0,1"))
+    with tf.Session(graph=g, config=config) as sess:
+        sess.run(w.initializer)
+        path = saver.save(sess, str(tmp_path / "model"))
+        sess.run(w.assign(w * 0.0))
+        saver.restore(sess, path)  # in place: the cell's array stays
+        assert sess._cells[w.op].device == "/device:GPU:1"
+        np.testing.assert_array_equal(sess.run(w), np.arange(6, dtype=np.float32).reshape(2, 3))
+
+
+def test_library_allocation_failures_are_out_of_memory(gpus):
+    state, cupy, _ = gpus
+
+    class CUBLASError(RuntimeError):  # as cupy_backends.cuda.libs.cublas.CUBLASError
+        def __init__(self, status: int):
+            self.status = status
+            super().__init__({3: "CUBLAS_STATUS_ALLOC_FAILED", 13: "CUBLAS_STATUS_EXECUTION_FAILED"}[status])
+
+    class CUSOLVERError(RuntimeError):  # as cupy_backends.cuda.libs.cusolver.CUSOLVERError
+        def __init__(self, status: int):
+            self.status = status
+            super().__init__("CUSOLVER_STATUS_ALLOC_FAILED")
+
+    with tf.Session() as sess:
+        backend = sess._devices.backend_of("/device:GPU:0")
+        assert backend.is_out_of_memory(CUBLASError(3)) and backend.is_out_of_memory(CUSOLVERError(3))
+        assert not backend.is_out_of_memory(CUBLASError(13))

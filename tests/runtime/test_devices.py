@@ -16,11 +16,11 @@ def _summary(table: DeviceTable) -> list[tuple[str, str, int, int | None, int | 
     return [(d.name, d.kind, d.index, d.memory_budget, d.physical_index) for d in table.devices]
 
 
-def test_all_gpus_in_driver_order_with_whole_memory() -> None:
+def test_all_gpus_in_driver_order_with_their_free_memory() -> None:
     table = build_device_table(TWO)
     assert _summary(table) == [("/device:CPU:0", "CPU", 0, None, None),
-                               ("/device:GPU:0", "GPU", 0, 16 * GIB, 0),
-                               ("/device:GPU:1", "GPU", 1, 8 * GIB, 1)]
+                               ("/device:GPU:0", "GPU", 0, 15 * GIB, 0),
+                               ("/device:GPU:1", "GPU", 1, 7 * GIB, 1)]
     assert table.cpu().name == "/device:CPU:0"
     assert [d.name for d in table.gpus()] == ["/device:GPU:0", "/device:GPU:1"]
 
@@ -34,9 +34,9 @@ def test_no_gpus_leaves_the_cpu() -> None:
 def test_visible_device_list_reorders_and_renumbers() -> None:
     table = build_device_table(TWO, visible_device_list="1,0")
     # as in TF1: the session's GPU:0 is the first listed physical GPU
-    assert _summary(table)[1:] == [("/device:GPU:0", "GPU", 0, 8 * GIB, 1), ("/device:GPU:1", "GPU", 1, 16 * GIB, 0)]
+    assert _summary(table)[1:] == [("/device:GPU:0", "GPU", 0, 7 * GIB, 1), ("/device:GPU:1", "GPU", 1, 15 * GIB, 0)]
     table = build_device_table(TWO, visible_device_list=" 1 ")
-    assert _summary(table)[1:] == [("/device:GPU:0", "GPU", 0, 8 * GIB, 1)]
+    assert _summary(table)[1:] == [("/device:GPU:0", "GPU", 0, 7 * GIB, 1)]
 
 
 @pytest.mark.parametrize("visible, bad", [("2", "2"), ("0,5", "5"), ("0,0", "0"), ("0,x", "x"), ("-1", "-1")])
@@ -58,10 +58,12 @@ def test_device_count_limits_or_hides_gpus() -> None:
         build_device_table(TWO, device_count={"GPU": -1})
 
 
-@pytest.mark.parametrize("fraction, expected", [(0.5, [8 * GIB, 4 * GIB]), (1.0, [16 * GIB, 8 * GIB]),
-                                                (0.0, [16 * GIB, 8 * GIB]), (1.5, [16 * GIB, 8 * GIB]),
-                                                (-0.2, [16 * GIB, 8 * GIB]), (0.25, [4 * GIB, 2 * GIB])])
-def test_memory_fraction_sets_budget(fraction: float, expected: list[int]) -> None:
+# the budget is the free memory (15 and 7 GiB) capped by the fraction of the total (16 and 8 GiB)
+@pytest.mark.parametrize("fraction, expected", [(0.5, [8 * GIB, 4 * GIB]), (1.0, [15 * GIB, 7 * GIB]),
+                                                (0.0, [15 * GIB, 7 * GIB]), (1.5, [15 * GIB, 7 * GIB]),
+                                                (-0.2, [15 * GIB, 7 * GIB]), (0.25, [4 * GIB, 2 * GIB]),
+                                                (0.95, [15 * GIB, 7 * GIB])])
+def test_memory_fraction_caps_the_free_memory_budget(fraction: float, expected: list[int]) -> None:
     table = build_device_table(TWO, memory_fraction=fraction)
     assert [d.memory_budget for d in table.gpus()] == expected
     assert table.cpu().memory_budget is None

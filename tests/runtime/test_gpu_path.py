@@ -221,3 +221,22 @@ def test_config_device_count_and_memory_fraction_shape_the_device_table() -> Non
         table = tf.Session(graph=g, config=config).devices.table
         assert [d.name for d in table.gpus()] == ["/device:GPU:0"]
         assert table.gpus()[0].memory_budget == 1 << 19 and table.gpus()[0].physical_index == 1
+
+
+def test_explain_placement_reports_the_placement_the_run_uses() -> None:
+    """A variable's value stays on the device it lives on in later runs; explain_placement says so too."""
+    g = tf.Graph()
+    with g.as_default():
+        v = tf.Variable(np.ones(4, np.float32), name="v")
+        with tf.device("/cpu:0"):
+            y = v + 1.0
+        z = tf.identity(v) * 2.0
+    with simulated_gpus(2), tf.Session(graph=g, config=SOFT) as sess:
+        sess.run(v.initializer)
+        sess._settle(v.op, "/device:GPU:1")  # where an earlier plan moved it, say
+        explained = {r.node: r.device for r in sess.explain_placement([y, z])}
+        sess.run([y, z])
+        plan = next(c.plan for c in sess._runs.values() if y.op in (c.plan.placements or {}))
+        used = {op.name: p.device.name for op, p in plan.placements.items()}
+    assert explained == used
+    assert explained["v"] == "/device:GPU:1" and explained["add"] == "/device:CPU:0"

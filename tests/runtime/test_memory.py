@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-import weakref
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,51 +9,17 @@ import pytest
 
 import gpugraph as tf
 from gpugraph.runtime.memory import (
-    ENV_ALLOW_GROWTH, ENV_MEMORY_FRACTION, POOL_ALIGNMENT, MemoryConfig, apply_to_pool, memory_config_from,
+    ENV_ALLOW_GROWTH, ENV_MEMORY_FRACTION, MemoryConfig, memory_config_from,
     out_of_memory_message, pool_limit, release,
 )
+
+from fake_cupy import FakeCuda, make_fake_cupy
 
 GiB = 1 << 30
 
 
 def _config(**gpu_options):
     return SimpleNamespace(gpu_options=SimpleNamespace(**gpu_options))
-
-
-class _Block:
-    """Stands for cupy's MemoryPointer: the pool gets the block back when it is collected."""
-
-
-class FakePool:
-    """Records what is asked of it, with CuPy's MemoryPool method names and limit rule."""
-
-    def __init__(self, total_memory: int, total_bytes: int = 0):
-        self.total_memory = total_memory
-        self.calls: list[tuple] = []
-        self.limit = 0
-        self._total = total_bytes
-        self.blocks: list[weakref.ref] = []
-
-    def set_limit(self, size=None, fraction=None):
-        self.calls.append(("set_limit", size, fraction))
-        self.limit = int(fraction * self.total_memory) if fraction is not None else int(size or 0)
-
-    def get_limit(self):
-        return self.limit
-
-    def total_bytes(self):
-        return self._total
-
-    def malloc(self, nbytes):
-        self.calls.append(("malloc", nbytes))
-        assert self.limit == 0 or self._total + nbytes <= self.limit, "over the pool limit"
-        self._total += nbytes
-        block = _Block()
-        self.blocks.append(weakref.ref(block))
-        return block
-
-    def free_all_blocks(self, stream=None):
-        self.calls.append(("free_all_blocks",))
 
 
 # --- memory_config_from ---
@@ -124,55 +88,19 @@ def test_reads_the_real_environment_by_default(monkeypatch):
     assert memory_config_from(None) == MemoryConfig(False, 0.125)
 
 
-# --- apply_to_pool / release ---
+# --- release (the process-wide limits and reservations: test_gpu_manager.py) ---
 
-def test_no_fraction_leaves_the_pool_alone():
-    for growth in (True, False):
-        pool = FakePool(16 * GiB)
-        apply_to_pool(pool, MemoryConfig(allow_growth=growth), 16 * GiB)
-        assert pool.calls == []
-
-
-def test_fraction_with_growth_sets_the_limit_only():
-    pool = FakePool(16 * GiB)
-    apply_to_pool(pool, MemoryConfig(allow_growth=True, fraction=0.5), 16 * GiB)
-    assert pool.calls == [("set_limit", None, 0.5)]
-    assert pool.limit == 8 * GiB
-
-
-def test_fraction_without_growth_reserves_the_allowance_and_hands_it_to_the_pool():
-    pool = FakePool(16 * GiB)
-    apply_to_pool(pool, MemoryConfig(allow_growth=False, fraction=0.3), 16 * GiB)
-    limit = int(0.3 * 16 * GiB)
-    expected = limit // POOL_ALIGNMENT * POOL_ALIGNMENT
-    assert pool.calls == [("set_limit", None, 0.3), ("malloc", expected)]
-    assert expected <= pool.limit
-    gc.collect()
-    assert all(ref() is None for ref in pool.blocks)  # the block went back to the pool, not kept by us
-
-
-def test_reservation_counts_what_the_pool_already_holds():
-    pool = FakePool(4 * GiB, total_bytes=GiB)
-    apply_to_pool(pool, MemoryConfig(allow_growth=False, fraction=0.5), 4 * GiB)
-    assert pool.calls[-1] == ("malloc", GiB)
-
-
-def test_nothing_reserved_when_the_pool_already_holds_the_allowance():
-    pool = FakePool(4 * GiB, total_bytes=3 * GiB)
-    apply_to_pool(pool, MemoryConfig(allow_growth=False, fraction=0.5), 4 * GiB)
-    assert pool.calls == [("set_limit", None, 0.5)]
-
-
-def test_reservation_stays_under_the_pools_own_limit():
-    pool = FakePool(total_memory=2 * GiB)  # the device reports less than the caller's figure
-    apply_to_pool(pool, MemoryConfig(allow_growth=False, fraction=0.5), 8 * GiB)
-    assert pool.calls[-1] == ("malloc", GiB)
-
-
-def test_release_frees_all_blocks():
-    pool = FakePool(GiB)
-    release(pool)
-    assert pool.calls == [("free_all_blocks",)]
+def test_release_frees_the_cached_blocks_of_the_current_device():
+    state = FakeCuda(n_devices=2, total_memory=GiB)
+    cupy = make_fake_cupy(state)
+    pool = cupy.get_default_memory_pool()
+    with cupy.cuda.Device(1):
+        kept, dropped = pool.malloc(4096), pool.malloc(8192)
+        del dropped
+        assert (pool.used_bytes(), pool.free_bytes()) == (4096, 8192)
+        release(pool)
+        assert (pool.used_bytes(), pool.free_bytes()) == (4096, 0)  # arrays in use are never freed
+    del kept
 
 
 def test_pool_limit():

@@ -464,7 +464,7 @@ def test_make_callable_and_feeding_a_variable():
 
 
 def test_default_config_applies_to_sessions_without_config_and_explicit_config_wins() -> None:
-    from gpugraph.runtime.session import set_default_config
+    from gpugraph.runtime.default_config import set_default_config
 
     default = tf.ConfigProto(allow_soft_placement=False)
     explicit = tf.ConfigProto(log_device_placement=False)
