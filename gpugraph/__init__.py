@@ -16,6 +16,8 @@ from gpugraph.framework.graph import Graph, GraphKeys, get_default_graph, reset_
 from gpugraph.framework.device import DeviceSpec
 from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.framework.node_def import NodeDef
+from gpugraph.framework.graph_def import AttrValue, GraphDef
+from gpugraph.framework.importer import import_graph_def
 from gpugraph.framework.tensor_shape import Dimension, TensorShape
 from gpugraph.ops import operators as _operators  # noqa: F401 - installs Tensor's operators
 from gpugraph.ops.array_ops import *  # noqa: F401,F403
@@ -31,6 +33,7 @@ from gpugraph.ops.dynamic_shape_ops import range  # noqa: A004 - TF1's tf.range
 from gpugraph.ops.unary_ops import *  # noqa: F401,F403
 from gpugraph.ops.nn_ops import tanh, sigmoid
 from gpugraph.ops.random_ops import *  # noqa: F401,F403
+from gpugraph.ops.random_extra_ops import multinomial, random_shuffle
 from gpugraph.ops.reduction_ops import *  # noqa: F401,F403
 from gpugraph.ops.state_ops import assign, assign_add, assign_sub
 from gpugraph.ops.scatter_ops import *  # noqa: F401,F403 - tf.scatter_*, tf.count_up_to
@@ -71,7 +74,23 @@ from gpugraph import debugging
 from gpugraph import tf_logging as logging
 from gpugraph import summary
 from gpugraph import linalg, math
+from gpugraph import image
+from gpugraph.image import random_crop
 from gpugraph import data
+from gpugraph import graph_util
+from gpugraph import python_io
+from gpugraph.framework.sparse_tensor import SparseTensor, SparseTensorValue
+from gpugraph.ops.parsing_ops import decode_csv, decode_raw
+from gpugraph.ops.example_parsing_ops import (
+    FixedLenFeature, FixedLenSequenceFeature, VarLenFeature, parse_example, parse_single_example,
+)
+from gpugraph.ops.sparse_ops import sparse_tensor_to_dense
+from gpugraph.ops.reader_ops import (
+    FixedLengthRecordReader, ReaderBase, TextLineReader, TFRecordReader, WholeFileReader,
+)
+from gpugraph import sparse
+from gpugraph import queues as queue
+from gpugraph.queues import FIFOQueue, PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue
 from gpugraph.config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions
 
 newaxis = None

@@ -80,7 +80,8 @@ def test_known_rows(table: str) -> None:
     rows = _rows(table)
     assert rows["Exp"] == ["yes", "yes", "yes", "`tf.exp`, `tf.math.exp`"]
     assert rows["ArgMax"][:3] == ["not differentiable", "yes", "no"]
-    assert rows["RandomUniform"][1] == "host"
+    assert rows["RandomUniform"][1] == "yes"  # drawn on the device
+    assert rows["Range"][1] == "host"
     assert rows["ProdGrad"] == ["none", "yes", "no", "(internal)"]  # built only by Prod's gradient
     assert rows["Sigmoid"][3] == "`tf.math.sigmoid`, `tf.nn.sigmoid`, `tf.sigmoid`"
     for name, expected in [("MatMul", "`x @ y`"), ("LogicalOr", "`x | y`"), ("StridedSlice", "`x[...]`"),

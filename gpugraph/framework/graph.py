@@ -269,10 +269,11 @@ class Graph:
             state.device_stack, state.colocation_stack = saved_devices, saved_colocation
 
     def as_graph_def(self, from_version: int | None = None, add_shapes: bool = False) -> Any:
-        """The graph as a GraphDef protobuf: one ``tf.NodeDef`` per operation, in creation order."""
-        from gpugraph.summary.graph_def import graph_to_graph_def
+        """The graph as TF's GraphDef protobuf (ops made after ``from_version`` only, when given);
+        ``add_shapes`` adds each node's ``_output_shapes``."""
+        from gpugraph.framework.graph_def import graph_as_graph_def
 
-        return graph_to_graph_def(self, add_shapes=add_shapes)
+        return graph_as_graph_def(self, from_version=from_version, add_shapes=add_shapes)
 
     # --- lookup ---
     def get_operations(self) -> list[Operation]:

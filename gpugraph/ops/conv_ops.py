@@ -20,6 +20,7 @@ import numpy as np
 from gpugraph.framework import dtypes
 from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.ops import conv_geometry as geo
+from gpugraph.ops.host_blas import sized_product
 from gpugraph.ops.registry import OpDef, register_op
 
 CONV_TYPES = (dtypes.float16, dtypes.float32, dtypes.float64, dtypes.int32)
@@ -96,7 +97,7 @@ def _conv2d_impl(xp: Any, x: Any, w: Any, *, strides: Any, padding: str, explici
     kh, kw, c, o = w.shape
     g = geo.window(xn.shape, kh, kw, strides, dilations, padding, explicit_paddings, data_format)
     cols = geo.windows(xp, xn, g).reshape(-1, kh * kw * c)  # the one im2col copy
-    out = cols @ w.reshape(-1, o)
+    out = sized_product(xp, cols.size * o, lambda: cols @ w.reshape(-1, o))
     return geo.from_nhwc_array(xp, out.reshape(xn.shape[0], g.oh, g.ow, o), data_format)
 
 
@@ -145,9 +146,12 @@ def _bp_input_impl(xp: Any, w: Any, dy: Any, *like: Any, input_sizes: Any, strid
     # one (M, O) @ (O, C) product per tap, added straight into its strided slice: no (M, KH*KW*C) buffer
     dy2d = dyn.reshape(-1, o)
     acc = xp.zeros(geo.padded_shape(in_nhwc, g), dtype=dy.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            geo.tap(acc, g, i, j)[...] += (dy2d @ w[i, j].T).reshape(dyn.shape[0], g.oh, g.ow, c)
+
+    def add_taps() -> None:
+        for i in range(kh):
+            for j in range(kw):
+                geo.tap(acc, g, i, j)[...] += (dy2d @ w[i, j].T).reshape(dyn.shape[0], g.oh, g.ow, c)
+    sized_product(xp, dy2d.size * c, add_taps)  # sized by one tap's product: they run one after another
     return geo.from_nhwc_array(xp, geo.crop(acc, in_nhwc, g), data_format)
 
 
@@ -182,7 +186,7 @@ def _bp_filter_impl(xp: Any, x: Any, dy: Any, *like: Any, filter_sizes: Any, str
     g = geo.window(xn.shape, kh, kw, strides, dilations, padding, explicit_paddings, data_format)
     check_out_backprop("Conv2DBackpropFilter", (g.oh, g.ow), dyn.shape)
     cols = geo.windows(xp, xn, g).reshape(-1, kh * kw * c)
-    return (cols.T @ dyn.reshape(-1, o)).reshape(kh, kw, c, o)
+    return sized_product(xp, cols.size * o, lambda: cols.T @ dyn.reshape(-1, o)).reshape(kh, kw, c, o)
 
 
 def _bp_filter_grad(op: Operation, g: Tensor) -> list[Any]:

@@ -22,6 +22,10 @@ def structure_key(fetches: Any) -> Any:
 
 def flatten(fetches: Any, graph: Graph, elements: list[Tensor | Operation]) -> Rebuild:
     """Append the unique graph elements of ``fetches`` to ``elements``; return the rebuilder."""
+    if hasattr(type(fetches), "_fetch_parts"):  # a composite (SparseTensor) fetches as its value type
+        tensors, assemble = fetches._fetch_parts()
+        pieces = [flatten(t, graph, elements) for t in tensors]
+        return lambda values: assemble(*[p(values) for p in pieces])
     if isinstance(fetches, (list, tuple)):
         parts = [flatten(f, graph, elements) for f in fetches]
         if isinstance(fetches, list):

@@ -24,6 +24,7 @@ from gpugraph.runtime.host_memory import keep_freed_host_memory
 from gpugraph.runtime.runner import generate_runner, releases_after
 
 if TYPE_CHECKING:
+    from gpugraph.ops.philox import PhiloxState
     from gpugraph.runtime.placer import Placement
 
 
@@ -37,6 +38,8 @@ class RunContext(Protocol):
     def cell(self, var_op: Operation) -> Any: ...
 
     def rng(self, op: Operation) -> np.random.Generator: ...
+
+    def philox(self, op: Operation) -> PhiloxState: ...
 
 
 @dataclass(frozen=True)
@@ -270,6 +273,9 @@ class DeviceContext:
 
     def rng(self, op: Operation) -> np.random.Generator:
         return self._session.rng(op)
+
+    def philox(self, op: Operation) -> PhiloxState:
+        return self._session.philox(op)
 
 
 def compile_plan(fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor], ctx: RunContext,

@@ -15,6 +15,7 @@ from gpugraph import errors
 from gpugraph.config import check_session_config
 from gpugraph.framework.graph import Graph, get_default_graph
 from gpugraph.framework.tensor import Operation, Tensor
+from gpugraph.ops.philox import PhiloxState
 from gpugraph.runtime import fetches as fetch_lib
 from gpugraph.runtime.backend import Backend, default_backend
 from gpugraph.runtime.default_config import with_default_config
@@ -71,6 +72,7 @@ class BaseSession:
         self._lock = threading.RLock()
         self._cells: dict[Operation, VariableCell] = {}
         self._rngs: dict[Operation, np.random.Generator] = {}
+        self._philox: dict[Operation, PhiloxState] = {}
         self._runs: dict[Any, _CompiledRun] = {}
         self.plan_builds = 0  # how many plans were compiled: each (fetches, feeds) signature once
         self._context_managers: list[Any] = []
@@ -106,6 +108,14 @@ class BaseSession:
                 gen = np.random.default_rng(list(seeds) if seeds is not None else None)
                 self._rngs[op] = gen
             return gen
+
+    def philox(self, op: Operation) -> PhiloxState:
+        """The op's Philox stream in this session, keyed by its (graph seed, op seed) as TF's kernels."""
+        with self._lock:
+            state = self._philox.get(op)
+            if state is None:
+                state = self._philox[op] = PhiloxState(*(op.get_attr("seeds") or (0, 0)))
+            return state
 
     # --- public API ---
     @property
@@ -290,6 +300,9 @@ class BaseSession:
         if not self._closed:
             self._closed = True
             for cell in self._cells.values():  # compiled steps may still hold a cell: drop its device array now
+                cancel = getattr(cell.value, "session_closed", None)
+                if cancel is not None:  # a queue: its blocked runs end with CancelledError, as TF1's
+                    cancel()
                 cell.value = None
             self._cells.clear()
             self._runs.clear()

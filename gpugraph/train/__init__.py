@@ -80,3 +80,28 @@ __all__ += ["Coordinator", "LooperThread", "summary_iterator", "write_graph"]
 from gpugraph.train.warm_start import init_from_checkpoint  # noqa: E402
 
 __all__ += ["init_from_checkpoint"]
+
+from gpugraph.train import queue_runner  # noqa: E402,F401 - tf.train.queue_runner.QueueRunner, as TF1
+from gpugraph.train.queue_runner import QueueRunner, add_queue_runner, start_queue_runners  # noqa: E402
+from gpugraph.train.input import (  # noqa: E402
+    batch, batch_join, input_producer, limit_epochs, maybe_batch, maybe_batch_join, maybe_shuffle_batch,
+    maybe_shuffle_batch_join, range_input_producer, shuffle_batch, shuffle_batch_join, slice_input_producer,
+    string_input_producer,
+)
+
+__all__ += ["QueueRunner", "add_queue_runner", "batch", "batch_join", "input_producer", "limit_epochs",
+            "maybe_batch", "maybe_batch_join", "maybe_shuffle_batch", "maybe_shuffle_batch_join",
+            "range_input_producer", "shuffle_batch", "shuffle_batch_join", "slice_input_producer",
+            "start_queue_runners", "string_input_producer"]
+
+from gpugraph.protos import EXAMPLE_MESSAGES as _EXAMPLE_MESSAGES  # noqa: E402 - tf.train.Example and friends
+from gpugraph.protos import example_message as _example_message  # noqa: E402
+
+__all__ += list(_EXAMPLE_MESSAGES)
+
+
+def __getattr__(name: str):
+    """tf.train.Example, tf.train.Feature, ...: protobuf loads on first use, not with ``import gpugraph``."""
+    if name in _EXAMPLE_MESSAGES:
+        return _example_message(name)
+    raise AttributeError(f"module 'gpugraph.train' has no attribute '{name}'")

@@ -27,10 +27,8 @@ def write_graph_pbtxt(logdir: str, name: str = "graph.pbtxt") -> None:
     """The default graph as a text GraphDef, as tf.io.write_graph writes it."""
     from google.protobuf import text_format
 
-    from gpugraph.summary.graph_def import graph_to_graph_def
-
     os.makedirs(logdir, exist_ok=True)
-    text = text_format.MessageToString(graph_to_graph_def(get_default_graph(), add_shapes=True))
+    text = text_format.MessageToString(get_default_graph().as_graph_def(add_shapes=True))
     path = os.path.join(logdir, name)
     with open(path + ".tmp", "w", encoding="utf-8") as f:
         f.write(text)

@@ -67,6 +67,10 @@ def encode(value: Any, rename: Callable[[str], str] = lambda n: n, functions: Fu
         return {"dim": value.value}
     if isinstance(value, (np.ndarray, np.generic)):
         arr = np.asarray(value)
+        if arr.dtype == object and all(isinstance(v, (bytes, str)) for v in arr.flat):  # a string tensor's value
+            items = [base64.b64encode(v if isinstance(v, bytes) else v.encode("utf-8")).decode("ascii")
+                     for v in arr.flat]
+            return {"strings": {"items": items, "shape": list(arr.shape), "scalar": isinstance(value, np.generic)}}
         if arr.dtype.kind not in "biufc":
             raise _Unsupported(f"NumPy array of dtype {arr.dtype}")
         data = base64.b64encode(np.asarray(arr, order="C").tobytes()).decode("ascii")
@@ -124,6 +128,12 @@ def decode(obj: Any, graph: Graph, prefix: str, variables: dict[str, Variable] |
         arr = np.frombuffer(base64.b64decode(body, validate=True), dtype=dtype).reshape(obj["shape"]).copy()
         arr.setflags(write=False)  # the graph owns its constants
         return arr[()] if tag == "scalar" else arr
+    if tag == "strings":
+        strings = np.empty(len(body["items"]), dtype=object)
+        strings[:] = [base64.b64decode(v, validate=True) for v in body["items"]]
+        strings = strings.reshape(body["shape"])
+        strings.setflags(write=False)
+        return strings[()] if body["scalar"] else strings
     if tag == "np_dtype":
         return np.dtype(body)
     if tag == "bytes":

@@ -16,9 +16,11 @@ from typing import Any, Callable
 
 from gpugraph import errors
 from gpugraph.config import RunMetadata, RunOptions
-from gpugraph.framework.graph import get_default_graph
+from gpugraph.framework.graph import GraphKeys, get_default_graph
 from gpugraph.train import basic_session_run_hooks as hooks_lib
 from gpugraph.train.scaffold import Scaffold, _ready, prepare_session
+from gpugraph.train.coordinator import Coordinator
+from gpugraph.train.queue_runner import start_queue_runners
 from gpugraph.train.session_run_hook import SessionRunArgs, SessionRunContext, SessionRunHook, SessionRunValues
 
 __all__ = ["ChiefSessionCreator", "MonitoredSession", "MonitoredTrainingSession", "SessionCreator",
@@ -167,6 +169,10 @@ class _MonitoredSession:
     def _create_session(self) -> None:
         self._tf_sess = self._session_creator.create_session()
         self._coord = _Coordinator()
+        if self._tf_sess.graph.get_collection(GraphKeys.QUEUE_RUNNERS):
+            # TF1 starts the graph's queue runners here; close() stops and joins their threads
+            self._coord = Coordinator(clean_stop_exception_types=[])
+            start_queue_runners(sess=self._tf_sess, coord=self._coord)
         self._hooks_stop = False
         for hook in self._hooks:
             hook.after_create_session(self._tf_sess, self._coord)

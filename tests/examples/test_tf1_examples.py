@@ -48,9 +48,10 @@ def test_every_tf1_example_is_tested() -> None:
     scripts = {p.name for p in EXAMPLES.glob("*.py")
                if "import gpugraph as tf" in p.read_text().splitlines() and not p.name.startswith("seed")}
     assert scripts == set(TF_OUTPUTS), "examples/ and data/tf_outputs.json list different programs"
-    # each one is run by a test of this file or of test_rnn_examples.py
+    # each one is run by a test of this file, of test_rnn_examples.py or of test_pipeline_examples.py
     here = Path(__file__).resolve().parent
-    sources = (here / "test_tf1_examples.py").read_text() + (here / "test_rnn_examples.py").read_text()
+    sources = "".join((here / name).read_text() for name in (
+        "test_tf1_examples.py", "test_rnn_examples.py", "test_pipeline_examples.py"))
     untested = scripts - set(re.findall(r'run_script\("(\w+\.py)"', sources))
     assert not untested, f"examples without a test: {sorted(untested)}"
 

@@ -147,7 +147,12 @@ def test_every_apply_op_has_its_kernel_and_twin(opdef: Any) -> None:
 
 
 def test_every_kernel_belongs_to_an_op() -> None:
-    assert sorted(kernels.available()) == sorted(o.extra["kernel"] for o in APPLY_OPS) == sorted(TWINS)
+    # the random draws' kernels (their NumPy counterpart is gpugraph.ops.philox) launch from philox.py
+    draws = [n for n in kernels.available() if n.startswith("philox_")]
+    philox_py = (ROOT / "gpugraph" / "ops" / "philox.py").read_text()
+    assert draws and all(f'"{n}"' in philox_py for n in draws)
+    updates = sorted(set(kernels.available()) - set(draws))
+    assert updates == sorted(o.extra["kernel"] for o in APPLY_OPS) == sorted(TWINS)
 
 
 def test_apply_step_calls_the_cuda_kernel_where_xp_is_cupy() -> None:

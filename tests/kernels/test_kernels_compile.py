@@ -1,4 +1,5 @@
-"""Every kernel source compiles with NVRTC (no GPU needed), for float and double.
+"""Every kernel source compiles with NVRTC (no GPU needed), for float and double (the integer kernels: int
+and long long).
 
 Each .cu body is wrapped into the complete ``extern "C" __global__`` function that CuPy's
 ElementwiseKernel would generate: ``typedef`` of T, a grid-stride loop over ``n`` elements,
@@ -7,25 +8,32 @@ inputs bound as ``const`` values and in-place parameters as references.
 
 from __future__ import annotations
 
+from typing import Collection
+
 import pytest
 from cuda.bindings import nvrtc
 
 from gpugraph import kernels
 from gpugraph.kernels import KernelSource
 
-CTYPES = {"float32": "float", "float64": "double", "int64": "long long"}
+CTYPES = {"float32": "float", "float64": "double", "int32": "int", "int64": "long long", "uint32": "unsigned int",
+          "uint64": "unsigned long long"}
+# The types T takes for kernels that are not for float and double.
+T_CTYPES = {"philox_uniform_int": ("int", "long long")}
 
 
-def cuda_source(src: KernelSource, ctype: str, filename: str = "kernel.cu") -> str:
+def cuda_source(src: KernelSource, ctype: str, filename: str = "kernel.cu", scalars: Collection[str] = ()) -> str:
     """The complete kernel CuPy would compile for ``src`` with ``T`` = ``ctype``; NVRTC's messages
-    about the body name ``filename`` and its line numbers there."""
+    about the body name ``filename`` and its line numbers there. Inputs named in ``scalars`` are passed
+    by value, as CuPy passes a scalar argument; the others are arrays."""
 
     def typename(p: kernels.Param) -> str:
         return "T" if p.ctype == "T" else CTYPES.get(p.ctype, p.ctype)
 
-    args = [f"const {typename(p)}* _raw_{p.name}" for p in src.inputs]
+    args = [f"{typename(p)} {p.name}" if p.name in scalars else f"const {typename(p)}* _raw_{p.name}"
+            for p in src.inputs]
     args += [f"{typename(p)}* _raw_{p.name}" for p in src.inouts + src.outputs]
-    binds = [f"    const {typename(p)} {p.name} = _raw_{p.name}[i];" for p in src.inputs]
+    binds = [f"    const {typename(p)} {p.name} = _raw_{p.name}[i];" for p in src.inputs if p.name not in scalars]
     binds += [f"    {typename(p)} &{p.name} = _raw_{p.name}[i];" for p in src.inouts + src.outputs]
     return "\n".join([
         '#line 1 "<elementwise wrapper>"',
@@ -74,13 +82,13 @@ def test_there_are_kernels_to_compile() -> None:
     assert len(NAMES) >= 7
 
 
-@pytest.mark.parametrize("ctype", ["float", "double"])
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name, ctype", [(n, c) for n in NAMES for c in T_CTYPES.get(n, ("float", "double"))])
 def test_kernel_compiles(name: str, ctype: str) -> None:
     src = kernels.load(name)
     ptx = compile_ptx(cuda_source(src, ctype, f"{name}.cu"), f"{name}.cu")
     assert f".entry {name}(" in ptx  # extern "C": the unmangled name CuPy looks up
-    assert (".f64" in ptx) == (ctype == "double")
+    if name.startswith("apply_"):  # the update rules compute in T alone
+        assert (".f64" in ptx) == (ctype == "double")
 
 
 @pytest.mark.parametrize("body, message", [

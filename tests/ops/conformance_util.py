@@ -44,7 +44,7 @@ def frozen(arrays: Sequence[Any]) -> list[np.ndarray]:
 
 
 def dtype_of(arr: np.ndarray) -> dtypes.DType:
-    return dtypes.as_dtype(arr.dtype)
+    return dtypes.string if arr.dtype == object else dtypes.as_dtype(arr.dtype)  # object arrays hold bytes
 
 
 def outputs_of(result: Any) -> list[Tensor]:

@@ -41,6 +41,8 @@ SAMPLELESS: dict[str, str] = {
     "RandomUniform": "draws from the session's per-op random stream (shape: a static attr, or a run-time input)",
     "RandomStandardNormal": "draws from the session's per-op random stream (shape: a static attr, or a run-time input)",
     "TruncatedNormal": "draws from the session's per-op random stream (shape: a static attr, or a run-time input)",
+    "RandomShuffle": "draws from the session's per-op random stream",
+    "Multinomial": "draws from the session's per-op random stream",
     "LogUniformCandidateSampler": "draws from the session's per-op random stream",
     "UniformCandidateSampler": "draws from the session's per-op random stream",
     "LearnedUnigramCandidateSampler": "draws from the session's per-op random stream and class counts",
@@ -72,6 +74,10 @@ SAMPLELESS: dict[str, str] = {
     "MergeSummary": "serializes host values into a Summary protobuf (bytes); checked in tests/summary",
     "AudioSummaryV2": "serializes host values into a Summary protobuf (bytes); checked in tests/summary",
     "IteratorV2": "names a session's iterator state (no inputs, no outputs); checked in tests/data",
+    **{name: "a session's host queue (blocking, shared by threads); checked against TF in tests/train/test_queues.py"
+       for name in ("FIFOQueueV2", "RandomShuffleQueueV2", "PaddingFIFOQueueV2", "PriorityQueueV2", "QueueEnqueueV2",
+                    "QueueEnqueueManyV2", "QueueDequeueV2", "QueueDequeueManyV2", "QueueDequeueUpToV2",
+                    "QueueCloseV2", "QueueSizeV2", "QueueIsClosedV2")},
     "OneShotIterator": "names a session's iterator state (no inputs, no outputs); checked in tests/data",
     "MakeIterator": "starts the session's iterator on a host dataset pipeline; checked in tests/data",
     "IteratorGetNext": "pulls the next element from the session's iterator; checked against TF in tests/data",
@@ -94,6 +100,12 @@ SAMPLELESS: dict[str, str] = {
     "PrintV2": "writes to a stream (a side effect); no outputs; checked in tests/ops/test_debug_ops.py",
     "PyFunc": "calls a Python function (any side effects); checked in tests/ops/test_script_ops.py",
     "EagerPyFunc": "calls a Python function (any side effects); checked in tests/ops/test_script_ops.py",
+    **{name: "a host codec on string tensors (Pillow); checked against TF in tests/image/test_image_codec.py"
+       for name in ("DecodePng", "DecodeJpeg", "DecodeImage", "EncodePng", "EncodeJpeg")},
+    **{name: "a reader's handle or its per-session state (file, position, counters); checked in tests/io"
+       for name in ("TextLineReaderV2", "FixedLengthRecordReaderV2", "WholeFileReaderV2", "TFRecordReaderV2",
+                    "ReaderReadV2", "ReaderReadUpToV2", "ReaderNumRecordsProducedV2",
+                    "ReaderNumWorkUnitsCompletedV2", "ReaderResetV2")},
 }
 
 ALL_OPS = sorted(REGISTRY.values(), key=lambda o: o.name)

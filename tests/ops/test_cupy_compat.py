@@ -56,6 +56,11 @@ HOST_READS: dict[tuple[str, str], str] = {
     ("gpugraph.ops.topk_ops._top_k_impl", "int()"):
         "a run-time k (a Tensor) sets the output shape, as TF1's kernel reads k from host memory; "
         "a k known when the graph is built is an attribute and needs no read",
+    ("gpugraph.ops.random_ops.host_dims", ".to_host()"):
+        "a shape known only at run time sets the output's size, as TF1's random kernels keep `shape` in host "
+        "memory; a static shape is an attribute and needs no read",
+    ("gpugraph.ops.random_extra_ops._bind_multinomial", ".to_host()"):
+        "num_samples sets the output's size; TF1's Multinomial keeps it in host memory too",
 }
 
 # gpu=True ops whose lowering is host code, and why they never run on a GPU (none today).
@@ -267,7 +272,8 @@ def _truth_tested(top: ast.AST) -> Iterator[ast.AST]:
 
 def _host_reads(fn: types.FunctionType, allowed: dict[tuple[str, str], str] = HOST_READS) -> list[str]:
     """Device-to-host reads in ``fn``'s source: bool()/int()/float() of a computed value, .item()/.get()/
-    .tolist(), and a truth test of an .any()/.all() reduction; code under ``on_host(xp)`` is exempt."""
+    .tolist()/backend.to_host(), and a truth test of an .any()/.all() reduction; code under ``on_host(xp)``
+    is exempt."""
     ns = _namespace(fn)
     where = f"{fn.__module__}.{fn.__qualname__}"
     problems: list[str] = []
@@ -284,6 +290,8 @@ def _host_reads(fn: types.FunctionType, allowed: dict[tuple[str, str], str] = HO
                 what = f"{f.id}()"
             elif isinstance(f, ast.Attribute) and f.attr in _HOST_READ_METHODS and not node.args and not node.keywords:
                 what = f".{f.attr}()"
+            elif isinstance(f, ast.Attribute) and f.attr == "to_host":  # a backend's copy back: waits for it
+                what = ".to_host()"
             if what and (where, what) not in allowed:
                 problems.append(f"{where}:{node.lineno}: {what}: reads a value back to the host")
         for node in _truth_tested(top):

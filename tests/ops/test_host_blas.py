@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import gpugraph as tf
-from gpugraph.ops import host_blas
+from gpugraph.ops import conv_ops, host_blas
 from op_testing import graph  # noqa: F401 - graph: each test's fresh default graph (autouse)
 
 
@@ -96,3 +96,18 @@ def test_threshold_from_the_environment() -> None:
     assert host_blas._threshold(" 0 ") == 0
     with pytest.raises(ValueError, match="GPUGRAPH_SINGLE_THREAD_MACS"):
         host_blas._threshold("many")
+
+
+def test_convolution_products_are_sized_too(blas: _FakeBlas) -> None:
+    rng = np.random.default_rng(2)
+    x, w = rng.standard_normal((10, 18, 18, 8)), rng.standard_normal((3, 3, 8, 16))
+    attrs = dict(strides=(1, 1, 1, 1), padding="VALID", explicit_paddings=(), data_format="NHWC",
+                 dilations=(1, 1, 1, 1))
+    y = conv_ops._conv2d_impl(np, x, w, **attrs)  # 2.9M multiply-adds
+    assert blas.history == [4, 1, 4]
+    windows = np.lib.stride_tricks.sliding_window_view(x, (3, 3), axis=(1, 2))  # [n, 16, 16, c, 3, 3]
+    np.testing.assert_allclose(y, np.einsum("nhwcij,ijco->nhwo", windows, w), rtol=1e-10, atol=1e-10)
+    conv_ops._bp_input_impl(np, w, y, input_sizes=x.shape, **attrs)  # nine products of 330K multiply-adds
+    assert blas.history == [4, 1, 4, 1, 4]
+    conv_ops._bp_filter_impl(np, x, y, filter_sizes=w.shape, **attrs)
+    assert blas.history == [4, 1, 4, 1, 4, 1, 4] and blas.threads == 4

@@ -71,8 +71,9 @@ def test_get_seed_rules():
     assert random_ops.get_seed(5) == (random_ops.DEFAULT_GRAPH_SEED, 5)
     tf.set_random_seed(3)
     assert random_ops.get_seed(9) == (3, 9)
-    graph_seed, op_seed = random_ops.get_seed(None)
-    assert graph_seed == 3 and op_seed == tf.get_default_graph()._last_id
+    tf.constant(0.0)
+    assert random_ops.get_seed(None) == (3, 0)  # op seeds counted per graph, as TF's get_seed
+    assert random_ops.get_seed(None) == (3, 1)
     tf.set_random_seed(0)
     assert random_ops.get_seed(0) == (0, 2**31 - 1)  # (0, 0) is reserved by TF1
 
@@ -84,7 +85,7 @@ def test_random_uniform_range_dtype_and_names():
     i = tf.random_uniform([4000], 2, 7, dtype=tf.int32, seed=1)
     assert i.dtype == tf.int32
     d = tf.random_uniform([3], dtype=tf.float64, name="d")
-    assert d.name == "d:0"
+    assert d.name == "d/RandomUniform:0"  # TF draws [0, 1) unscaled for the defaults 0 and 1
     with tf.Session() as sess:
         rv, iv, dv = sess.run([r, i, d])
     assert rv.min() >= -2.0 and rv.max() < 3.0

@@ -14,7 +14,10 @@
 - ``cupy.cuda.runtime.memGetInfo()`` reports the device's memory less what the pool holds and what other
   processes hold (``FakeCuda.held_elsewhere``); an allocation past that fails as one past the limit does.
 - ``cupy.cuda.runtime`` has ``CUDARuntimeError`` (``status``; message "cudaErrorName: text") and, as in
-  CuPy 14, no ``errorMemoryAllocation`` (a Cython-only constant there).
+  CuPy 14, no ``errorMemoryAllocation`` (a Cython-only constant there). ``FakeCuda.runtime_error`` makes
+  every runtime call fail with that status, as a missing or too old driver (35) or no GPU at all (100) does.
+- ``Device(i).compute_capability`` is CuPy's digit string ("90", "100"); a bad index raises
+  cudaErrorInvalidDevice, on entering the device or asking its properties.
 Not modelled: per-stream free lists, arrays of one device used on another, ElementwiseKernel.
 """
 
@@ -41,6 +44,8 @@ class FakeCuda:
         self.pinned: list[weakref.ref] = []
         self.pool_calls: list[tuple] = []
         self.held_elsewhere: dict[int, int] = {}  # device -> bytes other processes hold (memGetInfo's free)
+        self.capability = (9, 0)  # every device's (major, minor)
+        self.runtime_error: int | None = None  # a cudaError_t status every runtime call raises
 
 
 class OutOfMemoryError(MemoryError):
@@ -60,6 +65,7 @@ class CUDARuntimeError(RuntimeError):
 
     _NAMES = {2: ("cudaErrorMemoryAllocation", "out of memory"),
               35: ("cudaErrorInsufficientDriver", "CUDA driver version is insufficient for CUDA runtime version"),
+              100: ("cudaErrorNoDevice", "no CUDA-capable device is detected"),
               101: ("cudaErrorInvalidDevice", "invalid device ordinal"),
               700: ("cudaErrorIllegalAddress", "an illegal memory access was encountered")}
 
@@ -326,14 +332,29 @@ def make_fake_cupy(state: FakeCuda) -> types.ModuleType:
     cupy._wrap = wrap
     cupy._state = state
 
+    def runtime_call(device: int | None = None) -> None:
+        if state.runtime_error is not None:
+            raise CUDARuntimeError(state.runtime_error)
+        if device is not None and not 0 <= device < state.n_devices:
+            raise CUDARuntimeError(101)
+
+    def device_count() -> int:
+        runtime_call()
+        if state.n_devices == 0:  # CUDA has no "zero devices" answer: cudaGetDeviceCount fails
+            raise CUDARuntimeError(100)
+        return state.n_devices
+
     class Device:
         def __init__(self, id: int = 0):
             self.id = id
-            self.compute_capability = "90"
+
+        @property
+        def compute_capability(self) -> str:
+            runtime_call(self.id)
+            return "{}{}".format(*state.capability)  # CuPy: "%d%d" % (major, minor)
 
         def __enter__(self) -> Device:
-            if not 0 <= self.id < state.n_devices:
-                raise CUDARuntimeError(101)
+            runtime_call(self.id)
             state.device_stack.append(self.id)
             return self
 
@@ -375,10 +396,15 @@ def make_fake_cupy(state: FakeCuda) -> types.ModuleType:
         state.pinned.append(weakref.ref(buf))
         return buf
 
+    def device_properties(i: int) -> dict:
+        runtime_call(i)
+        major, minor = state.capability
+        return {"name": f"Fake GPU {i}".encode(), "major": major, "minor": minor}
+
     runtime = types.SimpleNamespace(
-        getDeviceCount=lambda: state.n_devices,
-        memGetInfo=lambda: (free_memory(), state.total_memory),
-        getDeviceProperties=lambda i: {"name": f"Fake GPU {i}".encode(), "major": 9, "minor": 0},
+        getDeviceCount=device_count,
+        memGetInfo=lambda: (runtime_call(), (free_memory(), state.total_memory))[1],
+        getDeviceProperties=device_properties,
         CUDARuntimeError=CUDARuntimeError,
     )
     cupy.cuda = types.SimpleNamespace(

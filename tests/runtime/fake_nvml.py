@@ -3,7 +3,9 @@
 As in nvidia-ml-py: every query before ``nvmlInit`` (or after the matching ``nvmlShutdown``) raises
 ``NVMLError_Uninitialized``; ``NVMLError(code)`` builds the subclass for ``code`` and reads as NVML's
 error string; names, UUIDs and the driver version are ``str``; memory info has ``total``, ``free`` and
-``used``; a bad index raises ``NVMLError_InvalidArgument``; an unsupported query ``NVMLError_NotSupported``.
+``used``; a bad index raises ``NVMLError_InvalidArgument``; an unsupported query ``NVMLError_NotSupported``;
+every query on a GPU that fell off the bus ``NVMLError_GpuIsLost``. ``strings_as_bytes`` gives the ``bytes``
+that older nvidia-ml-py releases returned for names, UUIDs and the driver version.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ NVML_ERROR_NOT_SUPPORTED = 3
 NVML_ERROR_DRIVER_NOT_LOADED = 9
 NVML_ERROR_LIBRARY_NOT_FOUND = 12
 NVML_ERROR_GPU_IS_LOST = 15
+NVML_ERROR_LIB_RM_VERSION_MISMATCH = 18
 
 _STRINGS = {
     NVML_ERROR_UNINITIALIZED: "Uninitialized",
@@ -26,6 +29,7 @@ _STRINGS = {
     NVML_ERROR_DRIVER_NOT_LOADED: "Driver Not Loaded",
     NVML_ERROR_LIBRARY_NOT_FOUND: "NVML Shared Library Not Found",
     NVML_ERROR_GPU_IS_LOST: "GPU is lost",
+    NVML_ERROR_LIB_RM_VERSION_MISMATCH: "RM has detected an NVML/RM version mismatch.",
 }
 
 
@@ -60,6 +64,7 @@ NVMLError_NotSupported = _subclass("NotSupported", NVML_ERROR_NOT_SUPPORTED)
 NVMLError_DriverNotLoaded = _subclass("DriverNotLoaded", NVML_ERROR_DRIVER_NOT_LOADED)
 NVMLError_LibraryNotFound = _subclass("LibraryNotFound", NVML_ERROR_LIBRARY_NOT_FOUND)
 NVMLError_GpuIsLost = _subclass("GpuIsLost", NVML_ERROR_GPU_IS_LOST)
+NVMLError_LibRmVersionMismatch = _subclass("LibRmVersionMismatch", NVML_ERROR_LIB_RM_VERSION_MISMATCH)
 
 
 @dataclass
@@ -70,9 +75,11 @@ class NvmlGpu:
     used: int = 0
     capability: tuple[int, int] | None = (9, 0)
     utilization: int | None = 0
+    lost: bool = False  # fallen off the bus: every query on it raises NVMLError_GpuIsLost
 
 
-def make_pynvml(gpus: list[NvmlGpu], init_error: int | None = None, driver: str = "570.124.06") -> Any:
+def make_pynvml(gpus: list[NvmlGpu], init_error: int | None = None, driver: str = "570.124.06",
+                strings_as_bytes: bool = False) -> Any:
     nvml = types.ModuleType("pynvml")
     for name, value in list(globals().items()):
         if name.startswith(("NVMLError", "NVML_ERROR_")):
@@ -88,7 +95,16 @@ def make_pynvml(gpus: list[NvmlGpu], init_error: int | None = None, driver: str 
         ready()
         if not 0 <= index < len(gpus):
             raise NVMLError(NVML_ERROR_INVALID_ARGUMENT)
-        return gpus[index]
+        return on_bus(gpus[index])
+
+    def on_bus(gpu: NvmlGpu) -> NvmlGpu:
+        ready()
+        if gpu.lost:
+            raise NVMLError(NVML_ERROR_GPU_IS_LOST)
+        return gpu
+
+    def text(value: str) -> str | bytes:
+        return value.encode() if strings_as_bytes else value
 
     def nvmlInit() -> None:
         nvml.calls.append("init")
@@ -106,11 +122,11 @@ def make_pynvml(gpus: list[NvmlGpu], init_error: int | None = None, driver: str 
         return len(gpus)
 
     def memory(gpu: NvmlGpu) -> Any:
-        ready()
+        on_bus(gpu)
         return types.SimpleNamespace(total=gpu.total, free=gpu.total - gpu.used, used=gpu.used)
 
-    def supported(value: Any) -> Any:
-        ready()
+    def supported(gpu: NvmlGpu, value: Any) -> Any:
+        on_bus(gpu)
         if value is None:
             raise NVMLError(NVML_ERROR_NOT_SUPPORTED)
         return value
@@ -120,9 +136,10 @@ def make_pynvml(gpus: list[NvmlGpu], init_error: int | None = None, driver: str 
     nvml.nvmlDeviceGetCount = nvmlDeviceGetCount
     nvml.nvmlDeviceGetHandleByIndex = handle
     nvml.nvmlDeviceGetMemoryInfo = memory
-    nvml.nvmlDeviceGetName = lambda gpu: (ready(), gpu.name)[1]
-    nvml.nvmlDeviceGetUUID = lambda gpu: (ready(), gpu.uuid)[1]
-    nvml.nvmlDeviceGetCudaComputeCapability = lambda gpu: supported(gpu.capability)
-    nvml.nvmlDeviceGetUtilizationRates = lambda gpu: types.SimpleNamespace(gpu=supported(gpu.utilization), memory=0)
-    nvml.nvmlSystemGetDriverVersion = lambda: (ready(), driver)[1]
+    nvml.nvmlDeviceGetName = lambda gpu: text(on_bus(gpu).name)
+    nvml.nvmlDeviceGetUUID = lambda gpu: text(on_bus(gpu).uuid)
+    nvml.nvmlDeviceGetCudaComputeCapability = lambda gpu: supported(gpu, gpu.capability)
+    nvml.nvmlDeviceGetUtilizationRates = lambda gpu: types.SimpleNamespace(gpu=supported(gpu, gpu.utilization),
+                                                                            memory=0)
+    nvml.nvmlSystemGetDriverVersion = lambda: (ready(), text(driver))[1]
     return nvml

@@ -1,83 +1,47 @@
-"""GPU facts from a fake pynvml, else a fake cupy; never an exception, always a reason when none."""
+"""GPU facts from NVML, else CUDA, over the pynvml and CuPy stand-ins: never an exception, always a reason."""
 
 from __future__ import annotations
 
 import sys
-import types
 
 import pytest
+from fake_cupy import FakeCuda, make_fake_cupy
+from fake_nvml import (
+    NVML_ERROR_DRIVER_NOT_LOADED,
+    NVML_ERROR_LIB_RM_VERSION_MISMATCH,
+    NVML_ERROR_LIBRARY_NOT_FOUND,
+    NvmlGpu,
+    make_pynvml,
+)
 
+from gpugraph.runtime import backend
 from gpugraph.runtime.device_facts import GpuReport, GpuSurvey, gpu_facts, gpu_reports, survey_gpus
 from gpugraph.runtime.devices import GpuFacts
 
 GiB = 1 << 30
+H100 = "NVIDIA H100 80GB HBM3"
+NO_CUDA_DEVICE = 100  # cudaErrorNoDevice
+INSUFFICIENT_DRIVER = 35  # cudaErrorInsufficientDriver: also CUDA's answer when there is no driver at all
 
 
-class NVMLError(Exception):
-    pass
+def uuid(i: int) -> str:
+    return f"GPU-{i}f3c1a2b-77e4-4d0c-9a51-00000000000{i}"
 
 
-def make_pynvml(gpus, *, init_error=None, driver="550.54.15", name_bytes=False):
-    """A pynvml module over ``gpus``: dicts with name, uuid, total, free, cc (or None), util (or None)."""
-    nvml = types.ModuleType("pynvml")
-    nvml.calls = []
-
-    def init():
-        nvml.calls.append("init")
-        if init_error:
-            raise NVMLError(init_error)
-
-    def need(value, what):
-        if value is None:
-            raise NVMLError(f"{what}: Not Supported")
-        return value
-
-    nvml.NVMLError = NVMLError
-    nvml.nvmlInit = init
-    nvml.nvmlShutdown = lambda: nvml.calls.append("shutdown")
-    nvml.nvmlDeviceGetCount = lambda: len(gpus)
-    nvml.nvmlDeviceGetHandleByIndex = lambda i: gpus[i]
-    nvml.nvmlDeviceGetName = lambda h: h["name"].encode() if name_bytes else h["name"]
-    nvml.nvmlDeviceGetUUID = lambda h: h["uuid"]
-    nvml.nvmlDeviceGetMemoryInfo = lambda h: types.SimpleNamespace(total=h["total"], free=h["free"],
-                                                                      used=h["total"] - h["free"])
-    nvml.nvmlDeviceGetCudaComputeCapability = lambda h: need(h["cc"], "capability")
-    nvml.nvmlDeviceGetUtilizationRates = lambda h: types.SimpleNamespace(gpu=need(h["util"], "util"), memory=3)
-    nvml.nvmlSystemGetDriverVersion = lambda: driver
-    return nvml
+def gpu(i: int, name: str = H100, capability: tuple[int, int] | None = (9, 0), utilization: int | None = 12,
+        lost: bool = False) -> NvmlGpu:
+    """NVML's GPU ``i``: 80 GiB with (70 - i) GiB free, so each index is told apart by its free memory."""
+    return NvmlGpu(name, uuid(i), 80 * GiB, used=(10 + i) * GiB, capability=capability, utilization=utilization,
+                   lost=lost)
 
 
-def gpu(i, name="NVIDIA H100 80GB HBM3", cc=(9, 0), util=12):
-    return {"name": name, "uuid": f"GPU-{i}abc-{i}", "total": 80 * GiB, "free": (70 - i) * GiB, "cc": cc,
-            "util": util}
-
-
-def make_cupy(n=1, cc="86", error=None):
-    cupy = types.ModuleType("cupy")
-    current = [0]
-
-    class Device:
-        def __init__(self, i):
-            self.id = i
-            self.compute_capability = cc
-
-        def __enter__(self):
-            current.append(self.id)
-
-        def __exit__(self, *exc):
-            current.pop()
-
-    def count():
-        if error:
-            raise RuntimeError(error)
-        return n
-
-    cupy.cuda = types.SimpleNamespace(Device=Device, runtime=types.SimpleNamespace(
-        getDeviceCount=count,
-        getDeviceProperties=lambda i: {"name": f"NVIDIA RTX {i}".encode(), "major": 8, "minor": 6},
-        memGetInfo=lambda: ((current[-1] + 1) * GiB, 24 * GiB),
-    ))
-    return cupy
+def cuda(n_devices: int = 1, capability: tuple[int, int] = (8, 6), runtime_error: int | None = None):
+    """CUDA with ``n_devices`` of 24 GiB; other processes leave device i (i + 1) GiB free."""
+    state = FakeCuda(n_devices=n_devices, total_memory=24 * GiB)
+    state.capability = capability
+    state.runtime_error = runtime_error
+    state.held_elsewhere = {i: (23 - i) * GiB for i in range(n_devices)}
+    return make_fake_cupy(state)
 
 
 @pytest.fixture
@@ -89,24 +53,30 @@ def modules(monkeypatch):
 
 
 def test_nvml_answers_first(modules):
-    nvml = make_pynvml([gpu(0), gpu(1, util=None, cc=None)])
-    modules(nvml, make_cupy(n=5))
+    nvml = make_pynvml([gpu(0), gpu(1, utilization=None, capability=None)], driver="550.54.15")
+    modules(nvml, cuda(n_devices=5))
     survey = survey_gpus({})
     assert survey.source == "nvml" and survey.note == "" and survey.driver_version == "550.54.15"
     assert survey.reports == (
-        GpuReport(GpuFacts(0, "NVIDIA H100 80GB HBM3", 80 * GiB, 70 * GiB, (9, 0)), 12),
-        GpuReport(GpuFacts(1, "NVIDIA H100 80GB HBM3", 80 * GiB, 69 * GiB, None), None),
+        GpuReport(GpuFacts(0, H100, 80 * GiB, 70 * GiB, (9, 0)), 12),
+        GpuReport(GpuFacts(1, H100, 80 * GiB, 69 * GiB, None), None),  # NotSupported: left out
     )
-    assert nvml.calls == ["init", "shutdown"]
+    assert nvml.calls == ["init", "shutdown"] and nvml.init_count == 0
 
 
-def test_nvml_names_as_bytes_are_decoded(modules):
-    modules(make_pynvml([gpu(0, name="Tesla T4", cc=(7, 5))], name_bytes=True), None)
-    assert gpu_facts({}) == [GpuFacts(0, "Tesla T4", 80 * GiB, 70 * GiB, (7, 5))]
+def test_nvml_strings_as_bytes_are_decoded(modules):
+    """Older nvidia-ml-py releases return bytes for names, UUIDs and the driver version."""
+    nvml = make_pynvml([gpu(0), gpu(1, name="Tesla T4", capability=(7, 5))], driver="470.256.02",
+                       strings_as_bytes=True)
+    modules(nvml, None)
+    survey = survey_gpus({"CUDA_VISIBLE_DEVICES": uuid(1)[:12]})
+    assert survey.driver_version == "470.256.02"
+    assert [r.facts for r in survey.reports] == [GpuFacts(0, "Tesla T4", 80 * GiB, 69 * GiB, (7, 5))]
 
 
 @pytest.mark.parametrize("visible, expected", [
-    ("1", [1]), ("2,0", [2, 0]), ("0,7,1", [0]), ("GPU-1abc", [1]), ("", []), ("1,1", [1]), ("bogus,1", []),
+    ("1", [1]), ("2,0", [2, 0]), ("0,7,1", [0]), (uuid(1)[:12], [1]), (uuid(2), [2]), ("GPU-", []),
+    (f"0,{uuid(2)[:8]}", [0, 2]), ("", []), ("1,1", [1]), ("bogus,1", []),
 ])
 def test_cuda_visible_devices_renumbers_nvml_devices(modules, visible, expected):
     modules(make_pynvml([gpu(0), gpu(1), gpu(2)]), None)
@@ -116,30 +86,44 @@ def test_cuda_visible_devices_renumbers_nvml_devices(modules, visible, expected)
 
 
 def test_everything_hidden_says_so(modules):
-    modules(make_pynvml([gpu(0)]), None)
+    nvml = make_pynvml([gpu(0)])
+    modules(nvml, None)
     survey = survey_gpus({"CUDA_VISIBLE_DEVICES": ""})
-    assert survey.reports == () and "hides every GPU" in survey.note
+    assert survey.reports == () and survey.source == "nvml" and survey.note == "CUDA_VISIBLE_DEVICES hides every GPU"
+    assert nvml.init_count == 0
 
 
 def test_mig_devices_fall_back_to_cuda(modules):
-    modules(make_pynvml([gpu(0)]), make_cupy(n=1, cc="90"))
-    survey = survey_gpus({"CUDA_VISIBLE_DEVICES": "MIG-1234"})
-    assert survey.source == "cuda" and survey.reports[0].facts.compute_capability == (9, 0)
+    nvml = make_pynvml([gpu(0)])
+    modules(nvml, cuda(n_devices=1, capability=(9, 0)))
+    survey = survey_gpus({"CUDA_VISIBLE_DEVICES": "MIG-5c3e1f0a-2b7d-5a1e-8f00-3c9d2e4b6a10"})
+    assert survey.source == "cuda" and survey.driver_version is None
+    assert survey.reports == (GpuReport(GpuFacts(0, "Fake GPU 0", 24 * GiB, 1 * GiB, (9, 0)), None),)
+    assert nvml.calls == ["init", "shutdown"] and nvml.init_count == 0
 
 
 def test_cuda_answers_when_nvml_cannot_start(modules):
-    modules(make_pynvml([gpu(0)], init_error="Driver Not Loaded"), make_cupy(n=2, cc="120"))
+    nvml = make_pynvml([gpu(0)], init_error=NVML_ERROR_DRIVER_NOT_LOADED)
+    modules(nvml, cuda(n_devices=2, capability=(12, 0)))
     survey = survey_gpus({})
-    assert survey.source == "cuda" and survey.driver_version is None
-    assert survey.reports == (
-        GpuReport(GpuFacts(0, "NVIDIA RTX 0", 24 * GiB, 1 * GiB, (12, 0)), None),
-        GpuReport(GpuFacts(1, "NVIDIA RTX 1", 24 * GiB, 2 * GiB, (12, 0)), None),
+    assert survey.source == "cuda" and survey.driver_version is None and survey.note == ""
+    assert survey.reports == (  # each device's memory asked with that device current
+        GpuReport(GpuFacts(0, "Fake GPU 0", 24 * GiB, 1 * GiB, (12, 0)), None),
+        GpuReport(GpuFacts(1, "Fake GPU 1", 24 * GiB, 2 * GiB, (12, 0)), None),
     )
+    assert nvml.calls == ["init"]  # nothing to shut down: pynvml raises Uninitialized there
 
 
 def test_cuda_answers_when_pynvml_is_missing(modules):
-    modules(None, make_cupy(n=1))
-    assert gpu_facts({}) == [GpuFacts(0, "NVIDIA RTX 0", 24 * GiB, GiB, (8, 6))]
+    modules(None, cuda(n_devices=1))
+    assert gpu_facts({}) == [GpuFacts(0, "Fake GPU 0", 24 * GiB, GiB, (8, 6))]
+
+
+@pytest.mark.parametrize("capability", [(7, 5), (8, 6), (9, 0), (10, 0), (12, 0), (12, 1)])
+def test_cuda_capability_strings_are_read_as_major_minor(modules, capability):
+    """CuPy gives "75", "100", "121": the last digit is the minor version."""
+    modules(None, cuda(n_devices=1, capability=capability))
+    assert gpu_facts({})[0].compute_capability == capability
 
 
 def test_nothing_found_explains_both_attempts(modules):
@@ -150,11 +134,10 @@ def test_nothing_found_explains_both_attempts(modules):
 
 
 def test_no_driver_anywhere(modules):
-    modules(make_pynvml([], init_error="NVML Shared Library Not Found"), make_cupy(error="no CUDA-capable device"))
+    modules(make_pynvml([], init_error=NVML_ERROR_LIBRARY_NOT_FOUND), cuda(runtime_error=NO_CUDA_DEVICE))
     survey = survey_gpus({})
-    assert survey.reports == ()
-    assert survey.note == ("NVML could not start: NVML Shared Library Not Found; "
-                           "no CUDA device: no CUDA-capable device")
+    assert survey == GpuSurvey((), "", "NVML could not start: NVML Shared Library Not Found; "
+                                       "no CUDA device: cudaErrorNoDevice: no CUDA-capable device is detected")
 
 
 def test_nvml_with_no_gpus_and_no_cupy(modules):
@@ -163,21 +146,19 @@ def test_nvml_with_no_gpus_and_no_cupy(modules):
     assert survey.reports == () and survey.source == "nvml" and survey.note == "NVML reports no GPU"
 
 
-def test_a_failing_nvml_query_never_raises(modules):
-    nvml = make_pynvml([gpu(0)])
+def test_nvml_with_no_gpus_lets_cuda_answer(modules):
+    modules(make_pynvml([]), cuda(n_devices=1))
+    survey = survey_gpus({})
+    assert survey.source == "cuda" and [r.facts.name for r in survey.reports] == ["Fake GPU 0"]
 
-    def broken(handle):
-        raise NVMLError("GPU is lost")
-    nvml.nvmlDeviceGetMemoryInfo = broken
+
+def test_a_failing_nvml_query_never_raises(modules):
+    nvml = make_pynvml([gpu(0), gpu(1, lost=True)])
     modules(nvml, None)
     survey = survey_gpus({})
-    assert survey.reports == () and "NVML query failed: GPU is lost" in survey.note
-    assert nvml.calls == ["init", "shutdown"]
-
-
-def test_unparseable_capability_from_cuda_is_none(modules):
-    modules(None, make_cupy(n=1, cc="x"))
-    assert gpu_facts({})[0].compute_capability is None
+    assert survey.reports == () and survey.source == ""
+    assert survey.note == "NVML query failed: GPU is lost; cupy is not installed"
+    assert nvml.calls == ["init", "shutdown"] and nvml.init_count == 0
 
 
 def test_reads_the_process_environment_by_default(modules, monkeypatch):
@@ -186,37 +167,18 @@ def test_reads_the_process_environment_by_default(modules, monkeypatch):
     assert [f.free_memory for f in gpu_facts()] == [69 * GiB]
 
 
-class CUDARuntimeError(RuntimeError):
-    """As cupy_backends.cuda.api.runtime.CUDARuntimeError: ``status`` is the cudaError_t code."""
-
-    def __init__(self, status, name, text):
-        self.status = status
-        super().__init__(f"{name}: {text}")
-
-
-def _cupy_without_driver():
-    cupy = make_cupy()
-
-    def count():  # what CUDA's runtime answers when libcuda.so.1 is missing, as when it is too old
-        raise CUDARuntimeError(35, "cudaErrorInsufficientDriver", "CUDA driver version is insufficient for CUDA "
-                                                                  "runtime version")
-    cupy.cuda.runtime.getDeviceCount = count
-    return cupy
-
-
 def test_no_driver_installed_says_no_driver_not_an_old_one(modules, monkeypatch):
-    from gpugraph.runtime import backend
-
     monkeypatch.setattr(backend, "nvidia_driver_present", lambda: False)
-    modules(make_pynvml([], init_error="NVML Shared Library Not Found"), _cupy_without_driver())
+    modules(make_pynvml([], init_error=NVML_ERROR_LIBRARY_NOT_FOUND), cuda(runtime_error=INSUFFICIENT_DRIVER))
     note = survey_gpus({}).note
     assert "no NVIDIA driver found" in note and "insufficient" not in note
     assert "no NVIDIA driver found" in backend.cupy_available()[1]
 
 
 def test_an_old_driver_keeps_cudas_words(modules, monkeypatch):
-    from gpugraph.runtime import backend
-
     monkeypatch.setattr(backend, "nvidia_driver_present", lambda: True)
-    modules(make_pynvml([gpu(0)], init_error="Driver/library version mismatch"), _cupy_without_driver())
-    assert "CUDA driver version is insufficient" in survey_gpus({}).note
+    modules(make_pynvml([gpu(0)], init_error=NVML_ERROR_LIB_RM_VERSION_MISMATCH),
+            cuda(runtime_error=INSUFFICIENT_DRIVER))
+    assert survey_gpus({}).note == ("NVML could not start: RM has detected an NVML/RM version mismatch.; "
+                                    "no CUDA device: cudaErrorInsufficientDriver: CUDA driver version is "
+                                    "insufficient for CUDA runtime version")

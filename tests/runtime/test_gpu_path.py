@@ -69,17 +69,21 @@ def test_feeds_go_to_the_device_once_per_run_and_fetches_come_back_once() -> Non
         assert gpu.bytes_to_device >= DATA_X.nbytes + DATA_Y.nbytes
 
 
-def test_random_initializers_run_on_the_host_and_their_values_are_copied_over() -> None:
+def test_random_initializers_draw_on_the_gpu_the_values_of_the_host() -> None:
     g, X, y, theta, mse, train, init = linear_model()
+    with tf.Session(graph=g) as sess:
+        sess.run(init)
+        on_host = sess.run(theta)
     with simulated_gpus(1), tf.Session(graph=g) as sess:
         records = {r.node: r for r in sess.explain_placement(init)}
-        assert records["random_uniform/RandomUniform"].device == "/device:CPU:0"
-        assert records["random_uniform/RandomUniform"].reason == "no GPU kernel"
+        assert records["random_uniform/RandomUniform"].device == "/device:GPU:0"
+        assert records["random_uniform/RandomUniform"].reason == "default"
         assert records["theta/Assign"].device == "/device:GPU:0"  # the init run writes theta where it lives
         assert records["theta/Assign"].reason == "colocated with theta"
         sess.run(init)
         value = sess.run(theta)
         assert value.shape == (3, 1) and np.all(np.abs(value) <= 1.0)
+        np.testing.assert_array_equal(value, on_host)  # the same seeds, the same Philox stream
 
 
 def test_log_device_placement_prints_every_node_with_its_device_and_reason(capsys: pytest.CaptureFixture) -> None:
@@ -90,7 +94,7 @@ def test_log_device_placement_prints_every_node_with_its_device_and_reason(capsy
         sess.run(mse, {X: DATA_X, y: DATA_Y})
     err = capsys.readouterr().err
     assert "loss/mse: (Mean): /job:localhost/replica:0/task:0/device:GPU:0" in err
-    assert "random_uniform/RandomUniform: (RandomUniform): /job:localhost/replica:0/task:0/device:CPU:0" in err
+    assert "random_uniform/RandomUniform: (RandomUniform): /job:localhost/replica:0/task:0/device:GPU:0" in err
 
 
 def test_explain_placement_returns_the_placement_without_running() -> None:

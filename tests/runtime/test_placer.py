@@ -80,14 +80,14 @@ def test_defaults_with_one_gpu() -> None:
     assert w["GradientDescent"] == ("/device:CPU:0", "default")  # a NoOp runs nothing
 
 
-def test_initializers_random_ops_stay_on_host() -> None:
+def test_initializers_random_ops_run_on_the_gpu() -> None:
     m = mlp()
     table = simulated_table(1, BIG)
     order = order_of(m["init"])
     placed = place(order, table)
     check_well_formed(order, placed, table)
     w = where(placed)
-    assert w["random_normal/RandomStandardNormal"] == ("/device:CPU:0", "no GPU kernel")
+    assert w["random_normal/RandomStandardNormal"] == ("/device:GPU:0", "default")  # drawn on the device
     assert w["random_normal"] == ("/device:GPU:0", "default")
     # the variable op is not part of the init run, its Assign still goes where it lives
     assert w["w/Assign"] == ("/device:GPU:0", "colocated with w")
@@ -199,18 +199,18 @@ def test_spec_of_another_job_fails_even_with_soft_placement() -> None:
 def test_gpu_spec_on_an_op_without_gpu_kernel() -> None:
     g = tf.Graph()
     with g.as_default(), g.device("/gpu:0"):
-        r = tf.random_uniform([3], name="r")
+        raw = tf.range(3, name="range").op
+        r = tf.identity(raw.outputs[0], name="r")
     order = order_of(r)
-    raw = g.get_operation_by_name("r/RandomUniform")
     with pytest.raises(tf.errors.InvalidArgumentError) as info:
         place(order, simulated_table(1, BIG), allow_soft_placement=False)
-    assert str(info.value).startswith("Cannot assign a device for operation r/RandomUniform: Could not satisfy "
+    assert str(info.value).startswith(f"Cannot assign a device for operation {raw.name}: Could not satisfy "
                                       "explicit device specification '/device:GPU:0' because no supported kernel "
                                       "for GPU devices is available")
     assert "no GPU kernel" in str(info.value)
     placed = place(order, simulated_table(1, BIG))
     assert placed[raw].device.name == "/device:CPU:0"
-    assert placed[raw].reason == "soft placement: no GPU kernel for RandomUniform on /device:GPU:0"
+    assert placed[raw].reason == "soft placement: no GPU kernel for Range on /device:GPU:0"
     assert where(placed)["r"] == ("/device:GPU:0", "explicit")
 
 
@@ -328,9 +328,10 @@ def test_no_ops_stay_on_cpu_unless_asked() -> None:
 
 def test_gpu_kernel_flags() -> None:
     host_only = {name for name, opdef in REGISTRY.items() if not opdef.gpu}
-    assert {"RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt",
-            "IsVariableInitialized", "ReportUninitializedVariables"} <= host_only
-    assert not {"MatMul", "Placeholder", "VariableV2", "Assign", "ApplyGradientDescent", "Const"} & host_only
+    assert {"IsVariableInitialized", "ReportUninitializedVariables"} <= host_only
+    assert not {"MatMul", "Placeholder", "VariableV2", "Assign", "ApplyGradientDescent", "Const", "RandomUniform",
+                "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt", "RandomShuffle",
+                "Multinomial"} & host_only
     g = tf.Graph()
     with g.as_default():
         s = tf.placeholder(tf.string, [2], name="s")

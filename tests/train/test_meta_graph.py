@@ -230,6 +230,25 @@ def test_attr_values_and_graph_structure_round_trip():
     assert scoped.get_operation_by_name("a/b/after").control_inputs[0].name == "a/b/v/Assign"
 
 
+def test_string_constants_and_reader_graphs_round_trip(tmp_path):
+    path = tmp_path / "lines.txt"
+    path.write_bytes(b"first\nsecond\n")
+    g = tf.Graph()
+    with g.as_default():
+        tf.constant([["a", "bc"], ["", "\u00e9"]], name="strings")
+        tf.constant(b"\x00\xff", name="raw")
+        queue = tf.FIFOQueue(4, tf.string, name="files")
+        queue.enqueue_many([[str(path)]], name="fill")
+        queue.close(name="done")
+        tf.TextLineReader(name="lines").read(queue, name="read")
+    fresh = _round_trip(g)
+    with tf.Session(graph=fresh) as sess:
+        assert sess.run("strings:0").tolist() == [[b"a", b"bc"], [b"", "\u00e9".encode()]]
+        assert sess.run("raw:0") == b"\x00\xff"
+        sess.run(["fill", "done"])
+        assert sess.run(["read:0", "read:1"]) == [f"{path}:1".encode(), b"first"]
+
+
 def test_export_scope():
     g = tf.Graph()
     with g.as_default():

@@ -27,7 +27,12 @@ RUNS = {
     "dcgan.py": [], "app_flags_gfile.py": ["--max_steps=120"], "monitored_training.py": [],
     "lstm_mnist.py": [], "lstm_mnist_dynamic.py": [], "stacked_gru.py": [], "bidirectional_rnn.py": [],
     "time_series_rnn.py": [], "char_rnn.py": [], "while_loop_gradient.py": [], "data_pipeline_cnn.py": [],
+    "cifar10_queue_training.py": [], "csv_queue_pipeline.py": [], "freeze_graph.py": [], "random_seed_init.py": [],
 }
+# Scripts run with all of TF1's behaviour: TF 2's tf.layers draw their default initial weights unseeded
+# (so they differ from run to run); TF1's v1 initializers take their seeds from tf.set_random_seed.
+TF1_BEHAVIOR = {"random_seed_init.py"}
+TF1_IMPORT = 'import tensorflow.compat.v1 as tf; tf.disable_v2_behavior(); tf.compat = __import__("tensorflow").compat'
 
 
 def run_under_tensorflow(name: str, args: list[str]) -> list[str]:
@@ -35,7 +40,8 @@ def run_under_tensorflow(name: str, args: list[str]) -> list[str]:
         for source in EXAMPLES.glob("*.py"):
             shutil.copy(source, Path(tmp) / source.name)
         script = Path(tmp) / name
-        script.write_text(script.read_text().replace("import gpugraph as tf", TF_IMPORT))
+        script.write_text(script.read_text().replace("import gpugraph as tf",
+                                                     TF1_IMPORT if name in TF1_BEHAVIOR else TF_IMPORT))
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_USE_LEGACY_KERAS="1")
         proc = subprocess.run([sys.executable, name, *args], cwd=tmp, capture_output=True, text=True, env=env,
                               check=True)
