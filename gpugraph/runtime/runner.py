@@ -45,12 +45,12 @@ def generate_runner(steps: Sequence[Step], releases: Sequence[tuple[int, ...]] |
             line = f"s[{step.outputs[0]}] = {call}"
         else:
             line = ", ".join(f"s[{j}]" for j in step.outputs) + f", = {call}"
+        if hooks and i in hooks:  # before the release: a hook may look at the step's outputs
+            env[f"h{i}"] = hooks[i]
+            line += f"; h{i}(s)"
         dead = releases[i] if releases else ()
         if dead:
             line += "; " + " = ".join(f"s[{j}]" for j in dead) + " = None"
-        if hooks and i in hooks:
-            env[f"h{i}"] = hooks[i]
-            line += f"; h{i}(s)"
         lines.append(f"    {line}")
     if not steps:
         lines.append("    pass")

@@ -22,20 +22,25 @@ __all__ = ["step_stats_classes", "run_traced", "HOST_DEVICE"]
 
 HOST_DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
 
-_INT64, _UINT32, _STRING, _MESSAGE = 3, 13, 9, 11
+_INT64, _INT32, _UINT32, _STRING, _MESSAGE = 3, 5, 13, 9, 11
 _OPTIONAL, _REPEATED = 1, 3
 _MESSAGES = {
     "NodeExecStats": [("node_name", 1, _STRING), ("all_start_micros", 2, _INT64), ("op_start_rel_micros", 3, _INT64),
                       ("op_end_rel_micros", 4, _INT64), ("all_end_rel_micros", 5, _INT64),
-                      ("timeline_label", 8, _STRING), ("scheduled_micros", 9, _INT64), ("thread_id", 10, _UINT32),
+                      ("output", 7, "NodeOutput"), ("timeline_label", 8, _STRING),
+                      ("scheduled_micros", 9, _INT64), ("thread_id", 10, _UINT32),
                       ("all_start_nanos", 13, _INT64), ("op_start_rel_nanos", 14, _INT64),
                       ("op_end_rel_nanos", 15, _INT64), ("all_end_rel_nanos", 16, _INT64),
                       ("scheduled_nanos", 17, _INT64)],
+    "NodeOutput": [("slot", 1, _INT32), ("tensor_description", 3, "TensorDescription")],
+    "TensorDescription": [("allocation_description", 4, "AllocationDescription")],
+    "AllocationDescription": [("requested_bytes", 1, _INT64), ("allocated_bytes", 2, _INT64),
+                              ("allocator_name", 3, _STRING)],
     "DeviceStepStats": [("device", 1, _STRING), ("node_stats", 2, "NodeExecStats")],
     "StepStats": [("dev_stats", 1, "DeviceStepStats")],
     "RunMetadata": [("step_stats", 1, "StepStats")],
 }
-_REPEATED_FIELDS = {"node_stats", "dev_stats"}
+_REPEATED_FIELDS = {"node_stats", "dev_stats", "output"}
 
 
 @functools.cache
@@ -69,13 +74,14 @@ def run_traced(plan: ExecutionPlan, run: Callable[[Callable[[list[Any]], None]],
     """Runs ``plan``'s steps through ``run(runner)``, timing each; returns a StepStats."""
     n = len(plan.steps)
     stamps = [0] * (n + 1)
+    sizes: list[tuple[int, ...]] = [()] * n  # bytes of each step's outputs, read as the step ends
     accounting = _existing_hooks(plan, n)
-    hooks = {i: _stamp(stamps, i + 1, accounting.get(i)) for i in range(n)}
+    hooks = {i: _stamp(stamps, sizes, i, plan.steps[i].outputs, accounting.get(i)) for i in range(n)}
     runner = generate_runner(plan.steps, releases_after(plan.steps, plan.fetch_slots), hooks)
     wall_start = time.time_ns()
     stamps[0] = time.perf_counter_ns()
     run(runner)
-    return _step_stats(plan, stamps, wall_start)
+    return _step_stats(plan, stamps, sizes, wall_start)
 
 
 def _existing_hooks(plan: ExecutionPlan, n: int) -> dict[int, Callable[[list[Any]], Any]]:
@@ -84,17 +90,19 @@ def _existing_hooks(plan: ExecutionPlan, n: int) -> dict[int, Callable[[list[Any
     return {i: env[f"h{i}"] for i in range(n) if f"h{i}" in env}
 
 
-def _stamp(stamps: list[int], index: int, then: Callable[[list[Any]], Any] | None) -> Callable[[list[Any]], None]:
+def _stamp(stamps: list[int], sizes: list[tuple[int, ...]], step: int, outputs: tuple[int, ...],
+           then: Callable[[list[Any]], Any] | None) -> Callable[[list[Any]], None]:
     clock = time.perf_counter_ns
 
     def hook(slots: list[Any]) -> None:
-        stamps[index] = clock()
+        stamps[step + 1] = clock()
+        sizes[step] = tuple(int(getattr(slots[j], "nbytes", 0)) for j in outputs)
         if then is not None:
             then(slots)
     return hook
 
 
-def _step_stats(plan: ExecutionPlan, stamps: list[int], wall_start: int) -> Any:
+def _step_stats(plan: ExecutionPlan, stamps: list[int], sizes: list[tuple[int, ...]], wall_start: int) -> Any:
     classes = step_stats_classes()
     thread_id = threading.get_ident() & 0xFFFFFFFF
     by_device: dict[str, list[Any]] = {}
@@ -103,13 +111,19 @@ def _step_stats(plan: ExecutionPlan, stamps: list[int], wall_start: int) -> Any:
         start_ns = wall_start + (stamps[i] - stamps[0])
         duration = max(stamps[i + 1] - stamps[i], 0)
         inputs = ", ".join(t.op.name if t.value_index == 0 else t.name for t in op.inputs)
+        device = _device_name(plan, op)
+        allocator = _allocator_name(device)
+        outputs = [classes["NodeOutput"](slot=k, tensor_description=classes["TensorDescription"](
+            allocation_description=classes["AllocationDescription"](
+                requested_bytes=n, allocated_bytes=n, allocator_name=allocator)))
+            for k, n in enumerate(sizes[i])]
         stats = classes["NodeExecStats"](
             node_name=op.name, all_start_micros=start_ns // 1000, op_start_rel_micros=0,
-            op_end_rel_micros=duration // 1000, all_end_rel_micros=duration // 1000,
+            op_end_rel_micros=duration // 1000, all_end_rel_micros=duration // 1000, output=outputs,
             timeline_label=f"{op.name} = {op.type}({inputs})", scheduled_micros=start_ns // 1000,
             thread_id=thread_id, all_start_nanos=start_ns, op_start_rel_nanos=0, op_end_rel_nanos=duration,
             all_end_rel_nanos=duration, scheduled_nanos=start_ns)
-        by_device.setdefault(_device_name(plan, op), []).append(stats)
+        by_device.setdefault(device, []).append(stats)
     return classes["StepStats"](dev_stats=[classes["DeviceStepStats"](device=device, node_stats=nodes)
                                            for device, nodes in by_device.items()])
 
@@ -120,3 +134,9 @@ def _device_name(plan: ExecutionPlan, op: Any) -> str:
         return HOST_DEVICE
     name = placement.device.name
     return "/job:localhost/replica:0/task:0" + name if name.startswith("/device:") else name
+
+
+def _allocator_name(device: str) -> str:
+    """TF1's allocator names: "cpu", and "GPU_<n>_bfc" for a GPU (here CuPy's pool for that GPU)."""
+    kind, _, index = device.rpartition("/device:")[2].partition(":")
+    return f"GPU_{index}_bfc" if kind == "GPU" else "cpu"
