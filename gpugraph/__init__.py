@@ -151,3 +151,5 @@ def get_collection_ref(key: str) -> list:
 
 from gpugraph import compat  # noqa: E402
 from gpugraph.compat.v1 import disable_eager_execution, disable_v2_behavior, executing_eagerly  # noqa: E402
+# The Horovod collectives are registered ops like any other (import gpugraph.horovod as hvd; MPI loads at hvd.init).
+from gpugraph.horovod import collectives as _horovod_collectives  # noqa: E402

@@ -2,8 +2,9 @@
 
 ``gpugraph info``: versions, the backend in use, and the GPUs found.
 ``gpugraph run SCRIPT.py [ARGS...]``: run a TF1-style script (``import gpugraph as tf``) with session
-settings from a config file as every Session's defaults.
-``gpugraph train CONFIG.toml``: the built-in trainer (gpugraph.trainer) on a model a config describes.
+settings from a config file as every Session's defaults; ``-n N`` runs N ranks of it under mpiexec.
+``gpugraph train CONFIG.toml``: the built-in trainer (gpugraph.trainer) on a model a config describes;
+``--np N`` trains data-parallel on N ranks.
 ``gpugraph bench``: the repository's benchmarks (bench/run.py).
 
 Errors are one line on stderr with a non-zero exit code; ``--debug`` shows the traceback instead.
@@ -217,12 +218,29 @@ def run_script(script: str, script_args: Sequence[str], debug: bool = False) -> 
         sys.argv, sys.path[:] = argv, syspath
 
 
+def _launch(args: argparse.Namespace, child_args: list[str]) -> int:
+    """N ranks of this command under mpiexec: each is ``python -m gpugraph`` with ``child_args``."""
+    from gpugraph.launch import mpiexec_command, run_ranks
+
+    return run_ranks(mpiexec_command(args.np, child_args, args.hostfile, args.hosts))
+
+
+def _several_ranks(args: argparse.Namespace) -> bool:
+    from gpugraph.launch import inside_launch
+
+    return args.np is not None and not inside_launch()
+
+
 def _run(args: argparse.Namespace) -> int:
     from gpugraph.config_files import load_settings
 
     script_args = _take_run_options(args)
     if not os.path.isfile(args.script):
         raise CommandError(f"script not found: {args.script}")
+    if _several_ranks(args):
+        flags = [f for f, key in _RUN_FLAGS.items() if getattr(args, key)]
+        config = ["--config", args.config] if args.config else []
+        return _launch(args, ["run", *config, *flags, args.script, "--", *script_args])
     settings = load_settings(args.config)
     if args.cpu:
         settings.set("session", "device", "cpu", "--cpu")
@@ -236,8 +254,15 @@ def _run(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from gpugraph.config_files import load_settings
     from gpugraph.trainer import Terminated, train
+    from gpugraph.trainer.distributed import init_if_launched
 
     settings = load_settings(args.config, require_model=True)
+    if _several_ranks(args):
+        options = [(f"--{key.replace('_', '-')}", getattr(args, key)) for key in ("steps", "logdir", "checkpoint_dir")]
+        values = [str(part) for option, value in options if value is not None for part in (option, value)]
+        flags = [f"--{key}" for key in ("cpu", "quiet", "debug") if getattr(args, key)]
+        return _launch(args, ["train", args.config, *values, *flags])
+    init_if_launched()
     if args.steps is not None:
         settings.set("train", "steps", args.steps, "--steps")
         settings.train.epochs = 0
@@ -292,6 +317,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _add_rank_options(parser: argparse.ArgumentParser, *names: str) -> None:
+    parser.add_argument(*names, dest="np", type=_positive_int, metavar="N",
+                        help="run N ranks under mpiexec (needs the [mpi] extra); see gpugraph.horovod")
+    parser.add_argument("--hostfile", metavar="FILE", help="with -n: MPICH hostfile, one 'host:slots' a line")
+    parser.add_argument("-H", "--hosts", metavar="HOST:N,...", help="with -n: hosts and their rank counts")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gpugraph", description="gpugraph: TensorFlow 1.x graph mode on CuPy or NumPy.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -309,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cpu", action="store_true", help="run on NumPy even with a GPU (sets GPUGRAPH_DEVICE=cpu)")
     run.add_argument("--log-device-placement", action="store_true", help="log the device of each op")
     run.add_argument("--debug", action="store_true", help="show tracebacks in full, gpugraph's frames too")
+    _add_rank_options(run, "-n", "--np")
     run.add_argument("script", metavar="SCRIPT.py")
     run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="arguments for the script")
     run.set_defaults(run=_run)
@@ -325,6 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--cpu", action="store_true", help="train on NumPy even with a GPU")
     train.add_argument("--quiet", action="store_true", help="no progress bar or progress lines; only the final metrics")
     train.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    _add_rank_options(train, "--np", "-n")
     train.set_defaults(run=_train)
 
     bench = commands.add_parser("bench", help="run the repository's benchmarks (bench/run.py)")
@@ -336,9 +370,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _one_line(error: BaseException) -> str:
     from gpugraph.config_files import ConfigError
+    from gpugraph.launch import LaunchError
     from gpugraph.trainer import DataError, TrainError
 
-    if isinstance(error, (CommandError, ConfigError, DataError, TrainError)):
+    if isinstance(error, (CommandError, ConfigError, DataError, TrainError, LaunchError)):
         return str(error)  # already written for the user
     return f"{type(error).__name__}: {error}"
 

@@ -69,7 +69,7 @@ def _bind_shuffle(op: Operation, ctx: Any) -> Any:
 
 
 RANDOM_SHUFFLE = register_op(OpDef(
-    "RandomShuffle", infer=_shuffle_infer, bind=_bind_shuffle, stateful=True, grad=NO_GRADIENT,
+    "RandomShuffle", infer=_shuffle_infer, bind=_bind_shuffle, stateful=True, fresh_outputs=True, grad=NO_GRADIENT,
     input_names=("value",),
 ))
 
@@ -123,7 +123,7 @@ def _bind_multinomial(op: Operation, ctx: Any) -> Any:
 
 MULTINOMIAL = register_op(OpDef(
     "Multinomial", infer=_multinomial_infer, bind=_bind_multinomial, stateful=True, grad=NO_GRADIENT,
-    same_dtype=False, input_names=("logits", "num_samples"),
+    fresh_outputs=True, same_dtype=False, input_names=("logits", "num_samples"),
 ))
 
 

@@ -92,7 +92,8 @@ def _bind_random(op: Operation, ctx: Any) -> Any:
 
 
 def _random_op(name: str) -> OpDef:
-    return register_op(OpDef(name, infer=_random_infer, bind=_bind_random, stateful=True, grad=NO_GRADIENT))
+    return register_op(OpDef(name, infer=_random_infer, bind=_bind_random, stateful=True,
+                              fresh_outputs=True, grad=NO_GRADIENT))
 
 
 RANDOM_UNIFORM = _random_op("RandomUniform")
@@ -130,7 +131,7 @@ def _bind_uniform_int(op: Operation, ctx: Any) -> Any:
 
 RANDOM_UNIFORM_INT = register_op(OpDef(
     "RandomUniformInt", infer=_uniform_int_infer, bind=_bind_uniform_int, stateful=True, grad=NO_GRADIENT,
-    same_dtype=False, input_names=("minval", "maxval", "shape"),
+    fresh_outputs=True, same_dtype=False, input_names=("minval", "maxval", "shape"),
 ))
 
 

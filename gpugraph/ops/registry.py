@@ -38,6 +38,8 @@ class OpDef:
         their cells through ``bind``, not their values, so they are not data dependencies.
     aliases: output may be a view of input 0 (the session copies such fetches).
     stateful: never folded or deduplicated.
+    fresh_outputs: a stateful op whose outputs are new arrays each run, never session storage, so a
+        fetch of them is handed over as it is (by default a stateful op's fetched outputs are copied).
     role: what the plan compiler must know of a stateful op: "feed" (must be fed), "variable"
         (reads a session cell: checked for initialization), "initializer" (may set a cell).
     gpu: has a GPU lowering (impl is backend-neutral, or bind works with cupy); False keeps the
@@ -53,6 +55,7 @@ class OpDef:
     input_names: tuple[str, ...] = ("x", "y", "z")
     same_dtype: bool = True
     stateful: bool = False
+    fresh_outputs: bool = False
     ref_input: int = 0
     aliases: bool = False
     bind: Callable[..., Any] | None = None

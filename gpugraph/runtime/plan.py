@@ -443,7 +443,7 @@ class _PlanBuilder:
         fn = _guarded_lower(op, self.context(device))
         if device not in (self.host.device, "/device:GPU:0"):
             fn = _on(self.ctx.backend_of(device), fn)  # the run activates GPU:0; others switch per step
-        if op.opdef.stateful or op.opdef.ref_input or (
+        if (op.opdef.stateful and not op.opdef.fresh_outputs) or op.opdef.ref_input or (
                 op.opdef.aliases and ins and ins[0] in self.persistent):
             self.persistent.update(outs)
         self.steps.append(Step(op, fn, ins, tuple(outs)))

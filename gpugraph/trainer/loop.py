@@ -16,6 +16,7 @@ import gpugraph as tf
 from gpugraph import errors
 from gpugraph.config_files import Settings, session_config
 from gpugraph.trainer.data import Dataset, load_dataset
+from gpugraph.trainer.distributed import Ranks, StepAgreement, current_ranks, place_on_local_gpu, shard, wrap_optimizer
 from gpugraph.trainer.models import Model, build_model, is_classifier
 
 CHECKPOINT_NAME = "model.ckpt"
@@ -53,6 +54,8 @@ class _Graph:
     summary: Any
     saver: Any
     init: Any
+    broadcast: Any = None  # several ranks: rank 0's variables to all
+    agreement: StepAgreement | None = None  # several ranks: the global loss, and stopping together
 
 
 def _optimizer(train: Any, learning_rate: Any, momentum_set: bool) -> Any:
@@ -70,7 +73,7 @@ def _optimizer(train: Any, learning_rate: Any, momentum_set: bool) -> Any:
     return tf.train.AdadeltaOptimizer(learning_rate)
 
 
-def build_training_graph(settings: Settings, data: Dataset) -> _Graph:
+def build_training_graph(settings: Settings, data: Dataset, ranks: Ranks | None = None) -> _Graph:
     graph = tf.Graph()
     with graph.as_default():
         tf.set_random_seed(settings.train.seed)
@@ -82,21 +85,26 @@ def build_training_graph(settings: Settings, data: Dataset) -> _Graph:
         rate: Any = t.learning_rate
         if t.decay_steps:
             rate = tf.train.exponential_decay(rate, global_step, t.decay_steps, t.decay_rate, staircase=t.staircase)
-        optimizer = _optimizer(t, rate, ("train", "momentum") in settings.origin)
+        optimizer = wrap_optimizer(_optimizer(t, rate, ("train", "momentum") in settings.origin), ranks)
         train_op = optimizer.minimize(model.loss, global_step=global_step)
+        agreement = StepAgreement.build(model.loss, ranks) if ranks else None
+        broadcast = ranks.hvd.broadcast_global_variables(0) if ranks else None
         summary = tf.summary.merge([tf.summary.scalar(tag, value) for tag, value in model.metrics.items()])
         saver = tf.train.Saver(max_to_keep=settings.output.max_to_keep)
         init = tf.global_variables_initializer()
-    return _Graph(graph, x, y, model, global_step, train_op, summary, saver, init)
+    return _Graph(graph, x, y, model, global_step, train_op, summary, saver, init, broadcast, agreement)
 
 
 class _Batches:
     """Batch ``i`` of epoch ``e`` is fixed by the seed, so a resumed run sees the batches it would have seen."""
 
-    def __init__(self, data: Dataset, batch_size: int, seed: int):
+    def __init__(self, data: Dataset, batch_size: int, seed: int, ranks: Ranks | None = None):
         self.x, self.y = data.x_train, data.y_train
+        self.ranks = ranks  # several ranks: each takes its shard of every batch
         self.size = min(batch_size, len(self.x))
         self.per_epoch = math.ceil(len(self.x) / self.size)
+        if ranks and 0 < len(self.x) % self.size < ranks.size:  # a last batch too small to give every rank a row
+            self.per_epoch -= 1
         self.seed = seed
         self._epoch, self._order = -1, np.arange(0)
 
@@ -104,7 +112,7 @@ class _Batches:
         epoch, i = divmod(step, self.per_epoch)
         if epoch != self._epoch:
             self._epoch, self._order = epoch, np.random.default_rng([self.seed, epoch]).permutation(len(self.x))
-        index = self._order[i * self.size:(i + 1) * self.size]
+        index = shard(self._order[i * self.size:(i + 1) * self.size], self.ranks)
         return {g.x: self.x[index], g.y: self.y[index]}
 
 
@@ -119,8 +127,13 @@ class _StopOnInterrupt:
         self.signal: int | None = None  # the first signal received
         self._previous: dict[int, Any] = {}
 
+    @property
+    def requested_here(self) -> bool:
+        """This process got the signal (``requested`` may also be set by another rank's)."""
+        return self.signal is not None
+
     def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
+        if self.signal is not None:
             if signum == signal.SIGTERM:
                 raise Terminated
             raise KeyboardInterrupt
@@ -160,10 +173,17 @@ def train(settings: Settings, *, progress: bool | None = None, quiet: bool = Fal
     Ctrl-C saves and returns (``interrupted``); SIGTERM saves, then raises ``Terminated`` (exit status 143)."""
     out = out or sys.stdout
     err = err or sys.stderr
+    ranks = current_ranks()
+    chief = ranks is None or ranks.chief  # restores, checkpoints, logs and prints
+    if not chief:
+        quiet, progress = True, False
     classifier = is_classifier(settings.model.type)
     data = load_dataset(settings.data, settings.directory, classifier)
-    g = build_training_graph(settings, data)
-    batches = _Batches(data, settings.train.batch_size, settings.train.seed)
+    g = build_training_graph(settings, data, ranks)
+    batches = _Batches(data, settings.train.batch_size, settings.train.seed, ranks)
+    if ranks and batches.size < ranks.size:
+        raise TrainError(f"the batch of {batches.size} examples cannot be shared by {ranks.size} ranks; raise "
+                         f"[train] batch_size to at least {ranks.size}")
     total = total_steps(settings, batches.per_epoch)
     o = settings.output
     say = (lambda line: None) if quiet else (lambda line: print(line, file=out, flush=True))
@@ -172,16 +192,20 @@ def train(settings: Settings, *, progress: bool | None = None, quiet: bool = Fal
     t = settings.train
     say(f"optimizer: {t.optimizer}, learning rate {t.learning_rate}"
         + (f" decaying by {t.decay_rate} every {t.decay_steps} steps" if t.decay_steps else "")
-        + f", batch {batches.size}, {total} steps ({batches.per_epoch} per epoch)")
-    prefix = os.path.join(o.checkpoint_dir, CHECKPOINT_NAME) if o.checkpoint_dir else None
-    with tf.Session(graph=g.graph, config=session_config(settings)) as sess:
+        + f", batch {batches.size}, {total} steps ({batches.per_epoch} per epoch)"
+        + (f", {ranks.size} ranks" if ranks else ""))
+    prefix = os.path.join(o.checkpoint_dir, CHECKPOINT_NAME) if o.checkpoint_dir and chief else None
+    config = session_config(settings)
+    with tf.Session(graph=g.graph, config=place_on_local_gpu(config, ranks) if ranks else config) as sess:
         say(f"device: {sess.backend.name} ({sess.backend.device})")
         sess.run(g.init)
-        checkpoint = _resume(g, sess, o.checkpoint_dir, err)
+        checkpoint = _resume(g, sess, o.checkpoint_dir, err) if chief else None
+        if ranks:
+            sess.run(g.broadcast)
         start = int(sess.run(g.global_step))
         if checkpoint:
             say(f"resumed from {checkpoint} at step {start}")
-        writers = _writers(o.logdir, g.graph, start if checkpoint else None)
+        writers = _writers(o.logdir if chief else "", g.graph, start if checkpoint else None)
         if start >= total:
             say(f"step {start} already reaches the {total} steps configured; nothing to train")
         enabled = (not quiet and err.isatty()) if progress is None else progress
@@ -193,7 +217,7 @@ def train(settings: Settings, *, progress: bool | None = None, quiet: bool = Fal
                 interrupted, terminated = stop.requested, stop.signal == signal.SIGTERM
             if prefix and (interrupted or step > start) and not _saved(checkpoint, step):
                 checkpoint = g.saver.save(sess, prefix, global_step=step)
-            if interrupted:
+            if interrupted and chief:
                 saved = f"checkpoint saved: {checkpoint}" if prefix else "no checkpoint_dir set, nothing saved"
                 how = "terminated (SIGTERM)" if terminated else "interrupted"
                 print(f"{how} at step {step} of {total}; {saved}", file=err, flush=True)
@@ -202,7 +226,7 @@ def train(settings: Settings, *, progress: bool | None = None, quiet: bool = Fal
                 writer.close()
         if terminated:  # stop now, within the grace period before SIGKILL: no evaluation
             raise Terminated
-        metrics = evaluate(g, sess, data)
+        metrics = evaluate(g, sess, data) if chief else {}  # the weights are the same on every rank
     for name, value in metrics.items():
         print(f"{name}: {value:.6g}", file=out)
     out.flush()
@@ -260,13 +284,19 @@ def _loop(g: _Graph, sess: Any, batches: _Batches, settings: Settings, writers: 
           start: int, total: int, prefix: str | None, bar: Any, stop: _StopOnInterrupt, checkpoint: str | None,
           log: TextIO | None) -> tuple[int, str | None]:
     o = settings.output
-    fetches = [g.train_op, g.model.loss]
+    fetches = [g.train_op, g.model.loss if g.agreement is None else g.agreement.summed]
     losses: list[float] = []
     shown, since, since_step = time.monotonic(), time.monotonic(), start
-    step = start
-    while step < total and not stop.requested:
+    step, agreed = start, False
+    while step < total and not (agreed if g.agreement else stop.requested):
         feed = batches.feed(step, g)
-        _, loss = sess.run(fetches, feed)
+        if g.agreement is None:
+            _, loss = sess.run(fetches, feed)
+        else:  # several ranks stop after the same step, whichever of them got the signal
+            feed[g.agreement.stop] = np.float32(stop.requested_here)
+            _, summed = sess.run(fetches, feed)
+            loss, agreed = g.agreement.read(summed)
+            stop.requested = stop.requested or agreed
         step += 1
         losses.append(float(loss))
         bar.update(1)

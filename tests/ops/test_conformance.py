@@ -106,6 +106,8 @@ SAMPLELESS: dict[str, str] = {
        for name in ("TextLineReaderV2", "FixedLengthRecordReaderV2", "WholeFileReaderV2", "TFRecordReaderV2",
                     "ReaderReadV2", "ReaderReadUpToV2", "ReaderNumRecordsProducedV2",
                     "ReaderNumWorkUnitsCompletedV2", "ReaderResetV2")},
+    **{name: "a collective across processes (MPI/NCCL); checked under mpiexec in tests/horovod"
+       for name in ("HorovodAllreduce", "HorovodGroupedAllreduce", "HorovodAllgather", "HorovodBroadcast")},
 }
 
 ALL_OPS = sorted(REGISTRY.values(), key=lambda o: o.name)

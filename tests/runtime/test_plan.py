@@ -229,3 +229,15 @@ def test_folded_constants_are_read_only_and_fetches_are_writable():
         compiled = next(iter(sess._runs.values()))
         folded = [v for v in compiled.plan.template if v is not None]
         assert folded and all(not v.flags.writeable for v in folded)
+
+
+def test_fetches_of_fresh_stateful_outputs_are_not_copied_but_session_storage_is():
+    v = tf.Variable(np.ones(3, np.float32), name="v")
+    r = tf.random_uniform([4], seed=1)  # a new array each run: handed over as it is
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        fetched = sess.run([v, r])
+        compiled = next(c for c in sess._runs.values() if len(c.plan.fetch_slots) == 2)
+        assert compiled.plan.copy_on_fetch == (True, False)
+        fetched[0][:] = 5.0  # the user's copy: the variable keeps its value
+        np.testing.assert_array_equal(sess.run(v), np.ones(3, np.float32))
