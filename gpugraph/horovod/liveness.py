@@ -41,6 +41,7 @@ _lock = threading.Lock()
 _monitor: _Heartbeat | None = None
 _started = False  # start() ran (a single-rank job has no monitor)
 _fault: str | None = None
+_retired: list[Any] = []  # stopped monitors: their MPI buffers must outlive any request still in flight
 
 
 def _seconds(name: str, default: float) -> float:
@@ -156,6 +157,23 @@ class _Heartbeat:
             self.beat(_FINISHED)
         except Exception:
             pass
+        self._retire()
+
+    def _retire(self) -> None:
+        """End the requests this monitor has posted: MPI writes into a receive buffer until the request is
+        done, so a pending one whose buffer is freed corrupts the heap when a late heartbeat arrives."""
+        with self._state_lock:
+            for req in self._recv_req.values():
+                try:
+                    req.Cancel()
+                    req.Wait()
+                except Exception:
+                    pass
+            deadline = time.monotonic() + 1.0
+            for req in self._send_req.values():
+                while time.monotonic() < deadline and not req.Test():
+                    time.sleep(0.001)
+        _retired.append(self)  # buffers of anything still pending stay allocated for the process's life
 
 
 def start(comm: Any = None) -> None:

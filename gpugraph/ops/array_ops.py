@@ -26,11 +26,11 @@ def _sample(*shapes: tuple[int, ...], **attrs: Any):
 
 IDENTITY = register_op(OpDef(
     "Identity", infer=shape_fns.same_shape, impl=lambda xp, x: x, grad=lambda op, dy: [dy],
-    aliases=True, input_names=("input",), sample=_sample((2, 3)),
+    aliases=True, input_names=("input",), sample=_sample((2, 3)), cuda="out0 = in0",
 ))
 STOP_GRADIENT = register_op(OpDef(
     "StopGradient", infer=shape_fns.same_shape, impl=lambda xp, x: x, grad=NO_GRADIENT,
-    aliases=True, input_names=("input",), sample=_sample((2, 3)),
+    aliases=True, input_names=("input",), sample=_sample((2, 3)), cuda="out0 = in0",
 ))
 
 

@@ -1,13 +1,14 @@
-"""Host BLAS threads sized to the work: small matrix products run on one thread.
+"""Host BLAS threads sized to the work and to the machine.
 
 OpenBLAS splits a product across its threads in fixed shares and waits for every share. For a small
 product (an RNN step's 64x156 by 156x512) a second thread saves about 50 us on an idle machine, but when
 another process holds that core the product waits for the scheduler: 3 to 35 ms instead of 0.15 ms, which
 made a training step ten times slower on a shared 2-core machine. Products under ``SMALL_PRODUCT_MACS``
-multiply-adds (about half a millisecond on one core) run single-threaded; larger ones keep the BLAS's
-own thread count. On a machine of one's own, ``GPUGRAPH_SINGLE_THREAD_MACS=0`` keeps every product
-threaded (about 10% faster for an LSTM step on an idle 2-core machine). Needs threadpoolctl (without it,
-the BLAS's setting is left alone); only NumPy arrays.
+multiply-adds (about half a millisecond on one core) run single-threaded; larger ones run on at most
+``large_product_threads()``: the running session's ``intra_op_parallelism_threads``, or by default all
+usable cores but one (see gpugraph/runtime/host_threads.py). ``GPUGRAPH_SINGLE_THREAD_MACS=0`` treats
+every product as large. Needs threadpoolctl (without it, the BLAS's setting is left alone); only NumPy
+arrays.
 """
 
 from __future__ import annotations
@@ -35,7 +36,30 @@ _lock = threading.Lock()
 _libs: list[Any] | None = None  # threadpoolctl's controllers of the loaded BLAS libraries; None: not looked up
 
 
-def _blas_libs() -> list[Any]:
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, as a container's cpuset sets it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+DEFAULT_THREADS = max(1, usable_cores() - 1)  # why: gpugraph/runtime/host_threads.py
+_run_threads = 0  # intra_op_parallelism_threads of the session runs in progress; 0: none set one
+
+
+def set_run_threads(threads: int) -> None:
+    """The session's count for the runs in progress (0 when they end): large products use it."""
+    global _run_threads
+    _run_threads = threads
+
+
+def large_product_threads() -> int:
+    return _run_threads or DEFAULT_THREADS
+
+
+def blas_libs() -> list[Any]:
+    """threadpoolctl's controllers of the loaded BLAS libraries (none without threadpoolctl)."""
     global _libs
     if _libs is None:
         with _lock:
@@ -48,17 +72,38 @@ def _blas_libs() -> list[Any]:
     return _libs
 
 
+def _no_turns(force: bool = False) -> None:
+    pass
+
+
+try:  # threadpoolctl lets one Python thread at a time set OpenBLAS's process-wide count, ignoring the others
+    from threadpoolctl import OpenBLASController
+    _clear_control: Callable[..., None] = getattr(OpenBLASController, "clear_controlling_thread", _no_turns)
+except ImportError:
+    _clear_control = _no_turns
+
+
+def set_blas_threads(counts: list[tuple[Any, int]], keep_turn: bool = False) -> None:
+    """Sets each (library, thread count), from whichever Python thread runs the session; the turn to set
+    is handed back unless ``keep_turn`` (a set that will be undone soon from the same thread)."""
+    _clear_control(force=True)
+    for lib, n in counts:
+        lib.set_num_threads(n)
+    if not keep_turn:
+        _clear_control()
+
+
 def sized_product(xp: Any, macs: int, product: Callable[[], Any]) -> Any:
-    """``product()``, on one BLAS thread when it is a small host product of ``macs`` multiply-adds."""
-    if not on_host(xp) or macs >= SMALL_PRODUCT_MACS or macs <= _ONE_THREAD_ANYWAY:
+    """``product()`` of ``macs`` multiply-adds, on one BLAS thread when small, at most
+    ``large_product_threads()`` otherwise (host products only)."""
+    if not on_host(xp) or macs <= _ONE_THREAD_ANYWAY:
         return product()
-    threaded = [(lib, n) for lib in _blas_libs() if (n := lib.get_num_threads()) and n > 1]
-    if not threaded:
+    limit = 1 if macs < SMALL_PRODUCT_MACS else _run_threads or DEFAULT_THREADS
+    over = [(lib, n) for lib in blas_libs() if (n := lib.get_num_threads()) and n > limit]
+    if not over:
         return product()
-    for lib, _ in threaded:
-        lib.set_num_threads(1)
+    set_blas_threads([(lib, limit) for lib, _ in over], keep_turn=True)
     try:
         return product()
     finally:
-        for lib, n in threaded:
-            lib.set_num_threads(n)
+        set_blas_threads(over)

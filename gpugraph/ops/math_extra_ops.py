@@ -52,9 +52,12 @@ def _flag_sample(rng: np.random.Generator) -> list[Any]:
     return [([x], {})]
 
 
-IS_NAN = _unary("IsNan", lambda xp, x: xp.isnan(x), NO_GRADIENT, infer=_flag_infer, sample=_flag_sample)
-IS_INF = _unary("IsInf", lambda xp, x: xp.isinf(x), NO_GRADIENT, infer=_flag_infer, sample=_flag_sample)
-IS_FINITE = _unary("IsFinite", lambda xp, x: xp.isfinite(x), NO_GRADIENT, infer=_flag_infer, sample=_flag_sample)
+IS_NAN = _unary("IsNan", lambda xp, x: xp.isnan(x), NO_GRADIENT, infer=_flag_infer, sample=_flag_sample,
+                cuda="out0 = in0 != in0")
+IS_INF = _unary("IsInf", lambda xp, x: xp.isinf(x), NO_GRADIENT, infer=_flag_infer, sample=_flag_sample,
+                cuda="out0 = in0 == in0 && in0 - in0 != in0 - in0")  # inf - inf is NaN
+IS_FINITE = _unary("IsFinite", lambda xp, x: xp.isfinite(x), NO_GRADIENT, infer=_flag_infer,
+                   sample=_flag_sample, cuda="out0 = in0 - in0 == in0 - in0")
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 ERF = _unary("Erf", _special_fn("erf"), lambda op, dy: [dy * _TWO_OVER_SQRT_PI * exp(-square(op.inputs[0]))])

@@ -82,13 +82,16 @@ def _pow_grad(op: Any, dy: Tensor) -> list[Any]:
 POW = _binary("Pow", lambda xp, x, y: xp.power(x, y), _pow_grad, cuda="out0 = pow(in0, in1)",
               sample=_binary_sample(0.5, 2.0))
 MAXIMUM = _binary("Maximum", lambda xp, x, y: xp.maximum(x, y),
-                  lambda op, dy: _select_grad(op, dy, greater_equal), cuda="out0 = max(in0, in1)")
+                  lambda op, dy: _select_grad(op, dy, greater_equal),
+                  cuda="out0 = (in0 > in1 || in0 != in0) ? in0 : in1")  # NaN wins, as numpy.maximum
 MINIMUM = _binary("Minimum", lambda xp, x, y: xp.minimum(x, y),
-                  lambda op, dy: _select_grad(op, dy, less_equal), cuda="out0 = min(in0, in1)")
+                  lambda op, dy: _select_grad(op, dy, less_equal),
+                  cuda="out0 = (in0 < in1 || in0 != in0) ? in0 : in1")  # NaN wins, as numpy.minimum
 SQUARED_DIFFERENCE = _binary(
     "SquaredDifference", lambda xp, x, y: (x - y) * (x - y),
     lambda op, dy: _both(op, 2.0 * dy * (op.inputs[0] - op.inputs[1]),
-                         -2.0 * dy * (op.inputs[0] - op.inputs[1])))
+                         -2.0 * dy * (op.inputs[0] - op.inputs[1])),
+    cuda="out0 = (in0 - in1) * (in0 - in1)")
 
 
 def _select_grad(op: Any, dy: Tensor, cmp: Any) -> list[Any]:
@@ -99,12 +102,16 @@ def _select_grad(op: Any, dy: Tensor, cmp: Any) -> list[Any]:
 
 
 _cmp_infer = shape_fns.broadcast_bool
-EQUAL = _binary("Equal", lambda xp, x, y: xp.equal(x, y), NO_GRADIENT, infer=_cmp_infer)
-NOT_EQUAL = _binary("NotEqual", lambda xp, x, y: xp.not_equal(x, y), NO_GRADIENT, infer=_cmp_infer)
-LESS = _binary("Less", lambda xp, x, y: xp.less(x, y), NO_GRADIENT, infer=_cmp_infer)
-LESS_EQUAL = _binary("LessEqual", lambda xp, x, y: xp.less_equal(x, y), NO_GRADIENT, infer=_cmp_infer)
-GREATER = _binary("Greater", lambda xp, x, y: xp.greater(x, y), NO_GRADIENT, infer=_cmp_infer)
-GREATER_EQUAL = _binary("GreaterEqual", lambda xp, x, y: xp.greater_equal(x, y), NO_GRADIENT, infer=_cmp_infer)
+EQUAL = _binary("Equal", lambda xp, x, y: xp.equal(x, y), NO_GRADIENT, infer=_cmp_infer, cuda="out0 = in0 == in1")
+NOT_EQUAL = _binary("NotEqual", lambda xp, x, y: xp.not_equal(x, y), NO_GRADIENT, infer=_cmp_infer,
+                    cuda="out0 = in0 != in1")
+LESS = _binary("Less", lambda xp, x, y: xp.less(x, y), NO_GRADIENT, infer=_cmp_infer, cuda="out0 = in0 < in1")
+LESS_EQUAL = _binary("LessEqual", lambda xp, x, y: xp.less_equal(x, y), NO_GRADIENT, infer=_cmp_infer,
+                     cuda="out0 = in0 <= in1")
+GREATER = _binary("Greater", lambda xp, x, y: xp.greater(x, y), NO_GRADIENT, infer=_cmp_infer,
+                  cuda="out0 = in0 > in1")
+GREATER_EQUAL = _binary("GreaterEqual", lambda xp, x, y: xp.greater_equal(x, y), NO_GRADIENT, infer=_cmp_infer,
+                        cuda="out0 = in0 >= in1")
 
 
 def _bool_binary(x: Tensor, y: Tensor) -> Any:
@@ -117,11 +124,12 @@ def _bool_sample(rng: np.random.Generator) -> list[Any]:
 
 
 LOGICAL_AND = _binary("LogicalAnd", lambda xp, x, y: xp.logical_and(x, y), NO_GRADIENT, infer=_bool_binary,
-                      sample=_bool_sample)
+                      sample=_bool_sample, cuda="out0 = in0 && in1")
 LOGICAL_OR = _binary("LogicalOr", lambda xp, x, y: xp.logical_or(x, y), NO_GRADIENT, infer=_bool_binary,
-                     sample=_bool_sample)
+                     sample=_bool_sample, cuda="out0 = in0 || in1")
 LOGICAL_NOT = _unary("LogicalNot", lambda xp, x: xp.logical_not(x), NO_GRADIENT,
-                     infer=lambda x: _bool_binary(x, x), sample=lambda rng: [([rng.random((3,)) > 0.5], {})])
+                     infer=lambda x: _bool_binary(x, x), sample=lambda rng: [([rng.random((3,)) > 0.5], {})],
+                     cuda="out0 = !in0")
 
 
 def _select_infer(cond: Tensor, x: Tensor, y: Tensor) -> Any:

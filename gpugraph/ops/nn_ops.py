@@ -63,11 +63,12 @@ SIGMOID = _unary("Sigmoid", _sigmoid_impl, lambda op, dy: [dy * op.outputs[0] * 
                  cuda="out0 = 1 / (1 + exp(-in0))")
 RELU = _unary("Relu", lambda xp, x: xp.maximum(x, 0),
               lambda op, dy: [where(greater(op.outputs[0], 0), dy, zeros_like(dy))],
-              cuda="out0 = in0 < 0 ? 0 : in0", infer=shape_fns.same_shape_numeric)
+              cuda="out0 = (in0 > 0 || in0 != in0) ? in0 : 0", infer=shape_fns.same_shape_numeric)
 RELU6 = _unary("Relu6", lambda xp, x: xp.minimum(xp.maximum(x, 0), 6),
                lambda op, dy: [where(logical_and(greater(op.inputs[0], 0), less(op.inputs[0], 6)), dy,
                                      zeros_like(dy))],
-               cuda="out0 = in0 < 0 ? 0 : (in0 > 6 ? 6 : in0)", infer=shape_fns.same_shape_numeric,
+               cuda="out0 = (in0 > 0 || in0 != in0) ? ((in0 < 6 || in0 != in0) ? in0 : 6) : 0",
+               infer=shape_fns.same_shape_numeric,
                sample=_unary_sample((0.0, 6.0), -2.0, 8.0))
 ELU = _unary("Elu", lambda xp, x: xp.where(x > 0, x, xp.expm1(xp.minimum(x, 0))),
              lambda op, dy: [where(greater(op.outputs[0], 0), dy, dy * (op.outputs[0] + 1))],

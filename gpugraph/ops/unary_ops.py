@@ -29,7 +29,7 @@ SQRT = _unary("Sqrt", lambda xp, x: xp.sqrt(x), lambda op, dy: [dy * 0.5 / op.ou
               cuda="out0 = sqrt(in0)", sample=_unary_sample(0.5, 3.0))
 RSQRT = _unary("Rsqrt", lambda xp, x: 1.0 / xp.sqrt(x),
                lambda op, dy: [dy * -0.5 * op.outputs[0] / op.inputs[0]],
-               cuda="out0 = rsqrt(in0)", sample=_unary_sample(0.5, 3.0))
+               cuda="out0 = 1 / sqrt(in0)", sample=_unary_sample(0.5, 3.0))
 EXP = _unary("Exp", lambda xp, x: xp.exp(x), lambda op, dy: [dy * op.outputs[0]], cuda="out0 = exp(in0)")
 LOG = _unary("Log", lambda xp, x: xp.log(x), lambda op, dy: [dy / op.inputs[0]], cuda="out0 = log(in0)",
              sample=_unary_sample(0.5, 3.0))
@@ -38,13 +38,14 @@ LOG1P = _unary("Log1p", lambda xp, x: xp.log1p(x), lambda op, dy: [dy / (1.0 + o
 ABS = _unary("Abs", lambda xp, x: xp.abs(x), lambda op, dy: [dy * sign(op.inputs[0])],
              infer=shape_fns.same_shape_numeric, cuda="out0 = abs(in0)")
 SIGN = _unary("Sign", lambda xp, x: xp.sign(x), lambda op, dy: [zeros_like_float(dy)],
-              infer=shape_fns.same_shape_numeric)
+              infer=shape_fns.same_shape_numeric,  # sign(-0) = +0, sign(NaN) = NaN, as numpy.sign
+              cuda="out0 = in0 > 0 ? 1 : (in0 < 0 ? -1 : (in0 == 0 ? 0 : in0))")
 RECIPROCAL = _unary("Reciprocal", lambda xp, x: 1.0 / x,
                     lambda op, dy: [-dy * square(op.outputs[0])], cuda="out0 = 1 / in0",
                     sample=_unary_sample(0.5, 2.0))
-FLOOR = _unary("Floor", lambda xp, x: xp.floor(x), NO_GRADIENT)
-CEIL = _unary("Ceil", lambda xp, x: xp.ceil(x), NO_GRADIENT)
-ROUND = _unary("Round", lambda xp, x: xp.round(x), NO_GRADIENT)
+FLOOR = _unary("Floor", lambda xp, x: xp.floor(x), NO_GRADIENT, cuda="out0 = floor(in0)")
+CEIL = _unary("Ceil", lambda xp, x: xp.ceil(x), NO_GRADIENT, cuda="out0 = ceil(in0)")
+ROUND = _unary("Round", lambda xp, x: xp.round(x), NO_GRADIENT, cuda="out0 = rint(in0)")
 
 
 def square(x: Any, name: str | None = None) -> Tensor:

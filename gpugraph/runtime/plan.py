@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence
 import numpy as np
 
 from gpugraph import errors
+from gpugraph.compiler.cse import const_key, cse_key
+from gpugraph.compiler.fuse import fuse_steps, fusion_enabled
 from gpugraph.framework.func_graph import updates_variables
 from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.ops import shape_fns
@@ -44,10 +46,12 @@ class RunContext(Protocol):
 
 @dataclass(frozen=True)
 class Step:
-    op: Operation
+    op: Operation  # the op it runs (a fused step: the last of its ops)
     fn: Callable[..., Any]
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
+    ops: tuple[Operation, ...] = ()  # a fused step's ops, in order; () for a step of one op
+    kind: str = "op"  # "op", or "copy" for a transfer between devices
 
 
 @dataclass(frozen=True)
@@ -84,12 +88,15 @@ def needed_ops(fetches: Sequence[Tensor | Operation], fed: set[Tensor]) -> list[
             stack.append(f)
     while stack:
         op = stack.pop()
-        deps: list[Operation] = list(op.control_inputs)
-        for i, t in enumerate(op.inputs):
-            if i < op.opdef.ref_input or t in fed:
+        for d in op._control_inputs:
+            if d not in seen:
+                seen.add(d)
+                stack.append(d)
+        ref = op._opdef.ref_input
+        for i, t in enumerate(op._inputs):
+            if i < ref or t in fed:
                 continue
-            deps.append(t.op)
-        for d in deps:
+            d = t.op
             if d not in seen:
                 seen.add(d)
                 stack.append(d)
@@ -116,6 +123,14 @@ def _variable_reads(ops: list[Operation]) -> dict[Operation, set[Operation]]:
     return reads
 
 
+def _creation(op: Operation) -> int:
+    return op._id
+
+
+def _may_write(op: Operation) -> bool:
+    return bool(op._opdef.ref_input or (op._attrs and updates_variables(op)))
+
+
 def _written_variables(op: Operation) -> tuple[Operation, ...] | None:
     """The variables ``op`` writes in place; None: not known here (a loop or branch writing from inside)."""
     if op.opdef.ref_input:
@@ -131,15 +146,22 @@ def schedule(ops: list[Operation], fed: set[Tensor]) -> list[Operation]:
     members = set(ops)
     pending: dict[Operation, int] = {}
     users: dict[Operation, list[Operation]] = {op: [] for op in ops}
+    in_creation_order = True  # no dependency on a later op (only a control input added later makes one)
     for op in ops:
-        deps = {c for c in op.control_inputs if c in members}
-        for i, t in enumerate(op.inputs):
-            if i >= op.opdef.ref_input and t not in fed and t.op in members:
+        deps = {c for c in op._control_inputs if c in members}
+        ref = op._opdef.ref_input
+        for i, t in enumerate(op._inputs):
+            if i >= ref and t not in fed and t.op in members:
                 deps.add(t.op)
         pending[op] = len(deps)
+        op_id = op._id
         for d in deps:
             users[d].append(op)
+            if d._id > op_id:
+                in_creation_order = False
     reads = _variable_reads(ops)
+    if in_creation_order and (not reads or not any(_may_write(op) for op in ops)):
+        return sorted(ops, key=_creation)  # nothing to reorder: creation order is topological
     unread: dict[Operation, int] = {}  # reads of each variable still to schedule
     for variables in reads.values():
         for var in variables:
@@ -228,9 +250,10 @@ FOLD_LIMIT_BYTES = 1 << 20
 
 
 def _foldable(op: Operation, slots: dict[Tensor, int], folded: set[int]) -> bool:
-    return (not op.opdef.stateful and op.opdef.bind is None and op.opdef.impl is not None
-            and not op.control_inputs and all(slots[t] in folded for t in op.inputs)
-            and (op.type == "Const" or _static_bytes(op) <= FOLD_LIMIT_BYTES))
+    opdef = op._opdef
+    return (not opdef.stateful and opdef.bind is None and opdef.impl is not None
+            and not op._control_inputs and all(slots[t] in folded for t in op._inputs)
+            and (opdef.name == "Const" or _static_bytes(op) <= FOLD_LIMIT_BYTES))
 
 
 def _static_bytes(op: Operation) -> int:
@@ -318,6 +341,7 @@ class _PlanBuilder:
         self.folded: set[int] = set()
         self.persistent: set[int] = set(range(len(feeds)))
         self.copies: dict[tuple[int, str], int] = {}
+        self.computed: dict[Any, tuple[int, ...]] = {}  # CSE key -> output slots of the op that computes it
         self.steps: list[Step] = []
 
     def new_slot(self, device: str) -> int:
@@ -347,7 +371,7 @@ class _PlanBuilder:
                 self.template[copy] = fn(self.template[slot])
                 self.folded.add(copy)
             else:
-                self.steps.append(Step(op, fn, (slot,), (copy,)))
+                self.steps.append(Step(op, fn, (slot,), (copy,), kind="copy"))
             self.copies[key] = copy
         return self.copies[key]
 
@@ -365,6 +389,9 @@ class _PlanBuilder:
                 read_vars[op] = self.ctx.cell(op)
             self.add(op)
         fetch_slots = tuple(self.fetch_slot(f) for f in self.fetches)
+        if fusion_enabled():
+            self.steps = fuse_steps(self.steps, {s for s in fetch_slots if s is not None}, self.fusion_device,
+                                    self.on_cupy, self.tensors_of_slots())
         read = {s for step in self.steps for s in step.inputs} | {s for s in fetch_slots if s is not None}
         # a folded value only copied to a device, or only read while folding, is not kept
         template = [self.template.get(i) if i in read else None for i in range(self.n_slots)]
@@ -376,7 +403,7 @@ class _PlanBuilder:
             feeds=tuple(FeedSpec(self.slots[t], t, t.dtype.base_dtype.np_dtype, t.shape.as_tuple())
                         for t in self.feeds),
             fetch_slots=fetch_slots,
-            copy_on_fetch=tuple(s is not None and s in self.persistent for s in fetch_slots),
+            copy_on_fetch=_copy_on_fetch(fetch_slots, self.persistent),
             precheck=tuple((op, cell) for op, cell in read_vars.items() if op not in assigned),
             runner=generate_runner(self.steps, releases, hooks),
             placements=self.placements,
@@ -412,15 +439,29 @@ class _PlanBuilder:
 
     def add(self, op: Operation) -> None:
         outs = []
-        for t in op.outputs:
+        opdef, outputs = op._opdef, op._outputs
+        for t in outputs:
             # a fed output of a multi-output op gets a scratch slot: the step must not overwrite the feed
             slot = self.new_slot(self.host.device)
             if t not in self.fed:
                 self.slots[t] = slot
             outs.append(slot)
-        if not op.outputs and op.opdef.bind is None and op.opdef.impl is None:
+        if not outputs and opdef.bind is None and opdef.impl is None:
             return  # NoOp: only orders the ops it depends on
-        data_inputs = op.inputs[op.opdef.ref_input:]
+        if opdef.name == "Const" and not op._control_inputs:  # its value is the graph's own array
+            value = np.asarray(op._attrs["value"])  # no copy: the attr is an array already
+            value.setflags(write=False)
+            key = const_key(value)
+            if key is not None:  # equal small constants share one slot, so CSE sees equal inputs
+                earlier = self.computed.setdefault(key, (outs[0],))[0]
+                if earlier != outs[0]:
+                    self.slots[outputs[0]] = earlier
+                    return
+            self.template[outs[0]] = value
+            self.folded.add(outs[0])
+            self.persistent.add(outs[0])
+            return
+        data_inputs = op._inputs[opdef.ref_input:]
         static = _static_shape_fact(op)
         values = static
         if values is None and _foldable(op, self.slots, self.folded):
@@ -440,6 +481,15 @@ class _PlanBuilder:
         for slot in outs:
             self.slot_device[slot] = device
         ins = tuple(self.on_device(self.slots[t], device, op) for t in data_inputs)
+        key = cse_key(op, ins, device)
+        if key is not None:
+            earlier = self.computed.get(key)
+            if earlier is not None:  # the same computation ran already: reuse its outputs
+                for t, slot in zip(outputs, earlier):
+                    if t not in self.fed:
+                        self.slots[t] = slot
+                return
+            self.computed[key] = tuple(outs)
         fn = _guarded_lower(op, self.context(device))
         if device not in (self.host.device, "/device:GPU:0"):
             fn = _on(self.ctx.backend_of(device), fn)  # the run activates GPU:0; others switch per step
@@ -448,10 +498,42 @@ class _PlanBuilder:
             self.persistent.update(outs)
         self.steps.append(Step(op, fn, ins, tuple(outs)))
 
+    def fusion_device(self, step: Step) -> str | None:
+        """The device of a step whose region may fuse: the host or GPU:0 (others switch device per step)."""
+        device = self.slot_device[step.outputs[0]] if step.outputs else None
+        if device not in (self.host.device, "/device:GPU:0"):
+            return None
+        backend = self.ctx.backend_of(device)  # CuPy fuses through its ElementwiseKernel (stand-ins may lack it)
+        return device if backend.name != "cupy" or hasattr(backend.xp, "ElementwiseKernel") else None
+
+    def on_cupy(self, device: str | None) -> bool:
+        return device is not None and self.ctx.backend_of(device).name == "cupy"
+
+    def tensors_of_slots(self) -> dict[int, Tensor]:
+        tensors: dict[int, Tensor] = {}
+        for t, slot in self.slots.items():
+            tensors.setdefault(slot, t)
+        for (slot, _), copy in self.copies.items():
+            if slot in tensors:
+                tensors[copy] = tensors[slot]
+        return tensors
+
     def fetch_slot(self, fetch: Tensor | Operation) -> int | None:
         if not isinstance(fetch, Tensor):
             return None
         return self.on_device(self.slots[fetch], self.host.device, fetch.op)
+
+
+def _copy_on_fetch(fetch_slots: Sequence[int | None], persistent: set[int]) -> tuple[bool, ...]:
+    """Fetches handed over as copies: values that outlive the run, and a slot fetched a second time
+    (two fetches computing the same value must not be one array)."""
+    seen: set[int] = set()
+    out = []
+    for slot in fetch_slots:
+        out.append(slot is not None and (slot in persistent or slot in seen))
+        if slot is not None:
+            seen.add(slot)
+    return tuple(out)
 
 
 def _on(backend: Backend, fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -10,6 +10,7 @@ from gpugraph import errors
 from gpugraph.framework.tensor import _PACKAGE_DIR, Operation
 from gpugraph.runtime.backend import cuda_error_text
 from gpugraph.runtime.memory import out_of_memory_message
+from gpugraph.runtime.runner import PLAN_FILENAME, step_in_frame
 
 
 def defined_at(op: Operation | None) -> str:
@@ -28,17 +29,15 @@ def innermost_step(exc: BaseException) -> tuple[Operation, list[Any]] | None:
     tb, found = exc.__traceback__, None
     while tb is not None:
         frame = tb.tb_frame
-        if frame.f_code.co_filename == "<gpugraph plan>":
+        if frame.f_code.co_filename == PLAN_FILENAME:
             found = (frame, tb.tb_lineno)
         tb = tb.tb_next
     if found is None:
         return None
     frame, line = found
-    steps, slots = frame.f_globals.get("steps", ()), frame.f_locals.get("s")
-    index = line - 2
-    if not 0 <= index < len(steps) or slots is None:
+    step, slots = step_in_frame(frame, line), frame.f_locals.get("s")
+    if step is None or slots is None:
         return None
-    step = steps[index]
     return step.op, [slots[i] for i in step.inputs]
 
 
@@ -102,6 +101,9 @@ def run_error(step: Any, exc: Exception, slots: list[Any], backend: Any) -> erro
     """The gpugraph error for an exception raised by a plan step: OOM or InvalidArgument, naming the node,
     its input shapes and the user's line that created it (the step's inputs are still in ``slots``)."""
     op = step.op if step is not None else None
+    inner = getattr(exc, "gpugraph_step", None)  # an op inside a fused step: (op, its input values)
+    if inner is not None and not backend.is_out_of_memory(exc):
+        return step_failure(inner[0], inner[1], exc)
     if op is not None and backend.is_out_of_memory(exc):
         out = op.outputs[0] if op.outputs else None
         stats = backend.memory_stats()

@@ -20,6 +20,7 @@ from gpugraph.runtime import fetches as fetch_lib
 from gpugraph.runtime.backend import Backend, default_backend
 from gpugraph.runtime.default_config import with_default_config
 from gpugraph.runtime.feeds import checked_feed
+from gpugraph.runtime.host_threads import run_threads
 from gpugraph.runtime.device_setup import SessionDevices, session_devices
 from gpugraph.runtime.placer import Placement, place
 from gpugraph.runtime.placer import log_lines as placement_lines
@@ -67,6 +68,7 @@ class BaseSession:
         self._graph = graph if graph is not None else get_default_graph()
         self._backend: Backend = default_backend()
         self._devices = session_devices(self._config)
+        self._host_threads = run_threads(self._config)  # the BLAS threads of each run (intra_op)
         self._has_gpu = self._devices.has_gpu
         self._closed = False
         self._lock = threading.RLock()
@@ -242,7 +244,7 @@ class BaseSession:
                 raise located(errors.FailedPreconditionError(
                     None, op, f"Attempting to use uninitialized value {op.name}\n\t [[{op.name}/read]]"), op)
         try:
-            with np.errstate(all="ignore"):
+            with np.errstate(all="ignore"), self._host_threads:
                 if run_metadata is not None:
                     self._run_traced(plan, slots, run_metadata)
                 elif plan.placements is None:

@@ -86,8 +86,7 @@ def run_traced(plan: ExecutionPlan, run: Callable[[Callable[[list[Any]], None]],
 
 def _existing_hooks(plan: ExecutionPlan, n: int) -> dict[int, Callable[[list[Any]], Any]]:
     """The plan's own per-step hooks (memory accounting on a simulated device), kept in a traced run."""
-    env = getattr(plan.runner, "__globals__", {})
-    return {i: env[f"h{i}"] for i in range(n) if f"h{i}" in env}
+    return dict(getattr(plan.runner, "hooks", {}))
 
 
 def _stamp(stamps: list[int], sizes: list[tuple[int, ...]], step: int, outputs: tuple[int, ...],
@@ -110,22 +109,42 @@ def _step_stats(plan: ExecutionPlan, stamps: list[int], sizes: list[tuple[int, .
         op = step.op
         start_ns = wall_start + (stamps[i] - stamps[0])
         duration = max(stamps[i + 1] - stamps[i], 0)
-        inputs = ", ".join(t.op.name if t.value_index == 0 else t.name for t in op.inputs)
         device = _device_name(plan, op)
         allocator = _allocator_name(device)
+        node_name, label = _naming(step)
+        if step.kind == "copy":  # a transfer: on the device's memcpy stream, as TF1's GPU tracer shows it
+            device += "/memcpy"
         outputs = [classes["NodeOutput"](slot=k, tensor_description=classes["TensorDescription"](
             allocation_description=classes["AllocationDescription"](
                 requested_bytes=n, allocated_bytes=n, allocator_name=allocator)))
             for k, n in enumerate(sizes[i])]
         stats = classes["NodeExecStats"](
-            node_name=op.name, all_start_micros=start_ns // 1000, op_start_rel_micros=0,
+            node_name=node_name, all_start_micros=start_ns // 1000, op_start_rel_micros=0,
             op_end_rel_micros=duration // 1000, all_end_rel_micros=duration // 1000, output=outputs,
-            timeline_label=f"{op.name} = {op.type}({inputs})", scheduled_micros=start_ns // 1000,
+            timeline_label=label, scheduled_micros=start_ns // 1000,
             thread_id=thread_id, all_start_nanos=start_ns, op_start_rel_nanos=0, op_end_rel_nanos=duration,
             all_end_rel_nanos=duration, scheduled_nanos=start_ns)
         by_device.setdefault(device, []).append(stats)
     return classes["StepStats"](dev_stats=[classes["DeviceStepStats"](device=device, node_stats=nodes)
                                            for device, nodes in by_device.items()])
+
+
+def _tensor_name(t: Any) -> str:
+    return t.op.name if t.value_index == 0 else t.name
+
+
+def _naming(step: Any) -> tuple[str, str]:
+    """(node_name, timeline_label) of a step: "name = Op(inputs)"; a fused step names its ops as
+    "last = FusedElementwise[op1,op2,...](its inputs from outside)"; a copy is "name:MEMCPY"."""
+    op = step.op
+    if step.kind == "copy":
+        return f"{op.name}:MEMCPY", f"MEMCPY @@{op.name}:MEMCPY#"
+    if not step.ops:
+        return op.name, f"{op.name} = {op.type}({', '.join(_tensor_name(t) for t in op.inputs)})"
+    made = {o.outputs[0] for o in step.ops}
+    outside = list(dict.fromkeys(t for o in step.ops for t in o.inputs if t not in made))
+    names = ",".join(o.name for o in step.ops)
+    return op.name, f"{op.name} = FusedElementwise[{names}]({', '.join(_tensor_name(t) for t in outside)})"
 
 
 def _device_name(plan: ExecutionPlan, op: Any) -> str:

@@ -8,7 +8,8 @@ with ctypes and called on NumPy buffers, so the kernel's integer and float arith
 there is no GPU.
 
 Where host and device may differ: integer operations, ``+ - * /``, ``sqrt``/``sqrtf`` and conversions
-are IEEE-exact on both (the device built without FMA contraction, the host with ``-ffp-contract=off``).
+are IEEE-exact on both (the device built without FMA contraction, the host with ``-ffp-contract=off``);
+signed integer overflow wraps on both (``-fwrapv`` here).
 The double ``log``, ``tan``, ``sin`` and ``cos`` come from glibc here (within 1 ulp) and from CUDA's
 libdevice on a GPU (within 1-2 ulp): a result rounded from them to float agrees on both unless the
 double lies within an ulp or two of a float rounding boundary; a double result may differ in its last bits.
@@ -24,7 +25,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Collection
+from typing import Any, Callable, Collection, Sequence
 
 import numpy as np
 from test_kernels_compile import CTYPES, cuda_source
@@ -49,6 +50,9 @@ static inline double __longlong_as_double(long long x) { double d; std::memcpy(&
 static inline long long __double_as_longlong(double d) { long long x; std::memcpy(&x, &d, sizeof x); return x; }
 // CUDA's math functions are overloaded for float and double, as <cmath>'s are.
 using std::sqrt; using std::log; using std::exp; using std::tan; using std::sin; using std::cos; using std::fabs;
+using std::expm1; using std::log1p; using std::pow; using std::tanh; using std::atan; using std::atan2;
+using std::sinh; using std::cosh; using std::asin; using std::acos; using std::asinh; using std::acosh;
+using std::atanh; using std::floor; using std::ceil; using std::rint; using std::abs;
 """
 
 # C types of the parameters that are not T, and the ctypes class of a scalar of each
@@ -82,7 +86,7 @@ def _library(source: str) -> ctypes.CDLL:
         atexit.register(shutil.rmtree, _build_dir, ignore_errors=True)
     cpp, so = _build_dir / f"{digest}.cpp", _build_dir / f"{digest}.so"
     cpp.write_text(source)
-    cmd = [compiler(), "-std=c++17", "-O1", "-ffp-contract=off", "-fno-fast-math", "-shared", "-fPIC",
+    cmd = [compiler(), "-std=c++17", "-O1", "-ffp-contract=off", "-fno-fast-math", "-fwrapv", "-shared", "-fPIC",
            "-o", str(so), str(cpp)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, f"the host compiler rejected the kernel:\n{done.stderr}\n--- source ---\n{source}"
@@ -96,11 +100,22 @@ def host_kernel(src: KernelSource, dtype: Any, scalars: Collection[str] = ()) ->
     are numbers passed by value; every other argument is a contiguous 1-d array of its parameter's dtype
     and of one length ``n``, written in place for ``inout``/``out``."""
     ctype = CTYPES[np.dtype(dtype).name]
-    params = src.inputs + src.inouts + src.outputs
     unknown = set(scalars) - {p.name for p in src.inputs}
     assert not unknown, f"{sorted(unknown)} are not inputs of {src.name}"
     source = PRELUDE + cuda_source(src, ctype, f"{src.name}.cu", scalars)
-    function = getattr(_library(source), src.name)
+    return _caller(src, ctype, getattr(_library(source), src.name), scalars)
+
+
+def host_kernels(srcs: Sequence[KernelSource], dtype: Any = np.float32) -> dict[str, Callable[..., None]]:
+    """Several kernels (distinct names, no scalar inputs) built by one compiler run: name -> the call
+    :func:`host_kernel` returns for it."""
+    ctype = CTYPES[np.dtype(dtype).name]
+    library = _library(PRELUDE + "".join(cuda_source(s, ctype, f"{s.name}.cu") for s in srcs))
+    return {s.name: _caller(s, ctype, getattr(library, s.name), ()) for s in srcs}
+
+
+def _caller(src: KernelSource, ctype: str, function: Any, scalars: Collection[str]) -> Callable[..., None]:
+    params = src.inputs + src.inouts + src.outputs
     function.restype = None
 
     def param_ctype(p: Any) -> str:

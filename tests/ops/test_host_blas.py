@@ -30,6 +30,7 @@ class _FakeBlas:
 def blas(monkeypatch: pytest.MonkeyPatch) -> _FakeBlas:
     fake = _FakeBlas(4)
     monkeypatch.setattr(host_blas, "_libs", [fake])
+    monkeypatch.setattr(host_blas, "DEFAULT_THREADS", 4)  # a 5-core machine's default: large products keep 4
     return fake
 
 

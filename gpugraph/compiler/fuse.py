@@ -1,0 +1,190 @@
+"""The fuse pass: maximal runs of consecutive elementwise steps on one device become one step.
+
+On a GPU the step launches one ``cupy.ElementwiseKernel`` for the whole region (gpugraph.fusion). On the
+CPU it runs the region as one compiled C++ loop when its arrays are large (a NumPy call per op costs
+more in memory traffic than it saves), and as the original per-op functions when they are small or no
+compiler is installed; the loop is compiled once the region has run ``COMPILE_AFTER`` times with large
+arrays, so a plan run once or twice never waits for the compiler. Integer division stays unfused on the
+CPU: the unfused op raises on a zero divisor, as TF1's CPU kernel does.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Sequence
+
+from gpugraph.framework.tensor import Operation, Tensor
+
+ENV_FUSION = "GPUGRAPH_FUSION"  # 0: every op its own step (to compare, or to debug)
+LARGE_ELEMENTS = 8192  # on the CPU, regions over fewer elements run op by op
+COMPILE_AFTER = 3
+_HOST_UNFUSED_INTEGER = {"FloorDiv", "FloorMod", "Div", "TruncateDiv", "TruncateMod"}
+
+
+def fusion_enabled() -> bool:
+    return os.environ.get(ENV_FUSION, "1").strip() not in ("0", "false")
+
+
+@dataclass(frozen=True)
+class Member:
+    """One op of a fused step: its function and where its operands and result live among the step's
+    locals (the step's inputs first, then each member's result)."""
+
+    op: Operation
+    fn: Callable[..., Any]
+    operands: tuple[int, ...]
+
+
+class FusedStep:
+    """The function of a fused step: ``fused(*inputs)`` -> its outputs (one value, or a tuple)."""
+
+    def __init__(self, members: Sequence[Member], n_inputs: int, outputs: tuple[int, ...], region: Any,
+                 on_gpu: bool):
+        self.members = tuple(members)
+        self.ops = tuple(m.op for m in members)
+        self.n_inputs = n_inputs
+        self.outputs = outputs  # local indices of the step's outputs
+        self.region = region
+        self.on_gpu = on_gpu
+        self._compiled: Any = None
+        self._large_runs = 0
+
+    def __call__(self, *xs: Any) -> Any:
+        if self.on_gpu:
+            from gpugraph.fusion import run_on_device
+
+            outs = run_on_device(self.region, *xs)
+            return outs[0] if len(outs) == 1 else outs
+        if max((getattr(x, "size", 1) for x in xs), default=1) >= LARGE_ELEMENTS:
+            compiled = self._compiled or self._compile()
+            if compiled is not None:
+                outs = compiled(*xs)
+                return outs[0] if len(outs) == 1 else outs
+        return self._op_by_op(xs)
+
+    def _compile(self) -> Any:
+        self._large_runs += 1
+        if self._large_runs < COMPILE_AFTER:
+            return None
+        from gpugraph.fusion import compiled
+
+        if not compiled.available():
+            self._large_runs = -(1 << 62)  # never again
+            return None
+        try:
+            self._compiled = compiled.CompiledRegion(self.region)
+        except (RuntimeError, OSError):  # a compiler that fails here: the ops still run one by one
+            self._large_runs = -(1 << 62)
+            return None
+        return self._compiled
+
+    def _op_by_op(self, xs: tuple[Any, ...]) -> Any:
+        env = list(xs)
+        for member in self.members:
+            args = [env[i] for i in member.operands]
+            try:
+                env.append(member.fn(*args))
+            except Exception as e:  # run errors name the op and its inputs, not the region
+                e.gpugraph_step = (member.op, args)  # type: ignore[attr-defined]
+                raise
+        if len(self.outputs) == 1:
+            return env[self.outputs[0]]
+        return tuple(env[i] for i in self.outputs)
+
+
+def fusible(op: Operation, on_cupy: bool) -> bool:
+    from gpugraph.fusion import is_fusible
+
+    if len(op._outputs) != 1 or op._control_inputs or not is_fusible(op):
+        return False
+    return on_cupy or not (op.type in _HOST_UNFUSED_INTEGER and op._outputs[0].dtype.base_dtype.is_integer)
+
+
+def fuse_steps(steps: Sequence[Any], keep: set[int], device_of_step: Callable[[Any], str | None],
+               on_cupy: Callable[[str | None], bool], tensors_of_slot: dict[int, Tensor]) -> list[Any]:
+    """``steps`` with each maximal run of consecutive fusible steps on one device replaced by one step.
+
+    ``keep``: slots fetched (a region's results read later or kept are its outputs); ``device_of_step``:
+    the device a step runs on, None where fusion is not done (a device other than the host and GPU:0);
+    ``on_cupy``: whether a device's arrays are CuPy's (one kernel) or NumPy's (the CPU paths);
+    ``tensors_of_slot``: a tensor for each slot (dtype and static shape of region inputs)."""
+    out: list[Any] = []
+    run: list[Any] = []
+    run_device: str | None = None
+
+    def flush() -> None:
+        fused = _fused(run, keep, on_cupy(run_device), tensors_of_slot, steps_after) if len(run) >= 2 else None
+        if fused is None:
+            out.extend(run)
+        else:
+            out.append(fused)
+        run.clear()
+
+    read_later: list[set[int]] = _reads_after(steps)
+    steps_after: dict[int, set[int]] = {}
+    for i, step in enumerate(steps):
+        device = device_of_step(step)
+        ok = (device is not None and step.kind == "op" and len(step.outputs) == 1
+              and fusible(step.op, on_cupy(device)))
+        if not ok and run and step.kind == "copy" and not any(step.inputs[0] in r.outputs for r in run):
+            out.append(step)  # a copy of an earlier value: it may run before the region, which stays whole
+            continue
+        if ok and run and device != run_device:
+            flush()
+        if ok:
+            run_device = device
+            run.append(step)
+            steps_after[id(step)] = read_later[i]
+        else:
+            flush()
+            out.append(step)
+    flush()
+    return out
+
+
+def _reads_after(steps: Sequence[Any]) -> list[set[int]]:
+    """For each step index, the slots read by any later step."""
+    later: set[int] = set()
+    result: list[set[int]] = [set() for _ in steps]
+    for i in range(len(steps) - 1, -1, -1):
+        result[i] = set(later)
+        later.update(steps[i].inputs)
+    return result
+
+
+def _fused(run: list[Any], keep: set[int], on_gpu: bool, tensors_of_slot: dict[int, Tensor],
+           read_after: dict[int, set[int]]) -> Any:
+    from gpugraph.fusion import NotFusible, Ref, Region, RegionInput, RegionNode
+    from gpugraph.fusion.region import _code_attrs, _static_shape, check_node
+
+    local: dict[int, int] = {}  # slot -> local index
+    inputs: list[int] = []
+    for step in run:
+        for slot in step.inputs:
+            if slot not in local and not any(slot in s.outputs for s in run[:run.index(step)]):
+                local[slot] = len(inputs)
+                inputs.append(slot)
+    members, nodes = [], []
+    for k, step in enumerate(run):
+        operands = tuple(local[s] for s in step.inputs)
+        op = step.op
+        refs = tuple(Ref(True, j) if j < len(inputs) else Ref(False, j - len(inputs)) for j in operands)
+        dtypes = [tensors_of_slot[s].dtype.base_dtype.np_dtype.name for s in step.inputs]
+        try:
+            attrs = _code_attrs(op)
+            result = check_node(op.type, dtypes, dict(attrs), f"'{op.name}'")
+        except NotFusible:
+            return None  # cannot happen for ops that passed fusible(); kept unfused to be safe
+        nodes.append(RegionNode(op.type, refs, result, attrs))
+        members.append(Member(op, step.fn, operands))
+        local[step.outputs[0]] = len(inputs) + k
+    last = read_after[id(run[-1])]
+    results = [step.outputs[0] for step in run if step.outputs[0] in keep or step.outputs[0] in last]
+    if not results:
+        results = [run[-1].outputs[0]]
+    region = Region(tuple(RegionInput(tensors_of_slot[s].dtype.base_dtype.np_dtype.name,
+                                      _static_shape(tensors_of_slot[s])) for s in inputs),
+                    tuple(nodes), tuple(Ref(False, local[s] - len(inputs)) for s in results))
+    fn = FusedStep(members, len(inputs), tuple(local[s] for s in results), region, on_gpu=on_gpu)
+    return replace(run[-1], fn=fn, inputs=tuple(inputs), outputs=tuple(results), ops=tuple(s.op for s in run))

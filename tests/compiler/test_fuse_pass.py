@@ -1,0 +1,113 @@
+"""The fuse pass: consecutive elementwise steps become one step; values, errors and state are unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gpugraph as tf
+from gpugraph.compiler import fuse
+from gpugraph.testing import simulated_gpus
+
+
+@pytest.fixture(autouse=True)
+def _fresh_graph():
+    tf.reset_default_graph()
+    yield
+
+
+def last_plan(sess):
+    return list(sess._runs.values())[-1].plan
+
+
+def chain_graph():
+    a = tf.placeholder(tf.float32, [None], name="a")
+    b = tf.placeholder(tf.float32, [None], name="b")
+    c = tf.placeholder(tf.float32, [None], name="c")
+    total = tf.reduce_sum(tf.nn.relu(a * b + c) * 0.5 - a, name="total")
+    return a, b, c, total
+
+
+def numpy_chain(a, b, c):
+    return np.sum(np.maximum(a * b + c, 0) * np.float32(0.5) - a, dtype=np.float64)
+
+
+def test_an_elementwise_chain_is_one_step_and_gives_the_unfused_value():
+    a, b, c, total = chain_graph()
+    rng = np.random.default_rng(0)
+    feeds = [rng.standard_normal(n).astype(np.float32) for n in (5, 5, 5)]
+    with tf.Session() as sess:
+        value = sess.run(total, dict(zip((a, b, c), feeds)))
+        steps = last_plan(sess).steps
+    fused = [s for s in steps if s.ops]
+    assert len(fused) == 1 and [op.type for op in fused[0].ops] == ["Mul", "Add", "Relu", "Mul", "Sub"]
+    assert [s.op.type for s in steps if not s.ops] == ["Sum"]
+    np.testing.assert_allclose(value, numpy_chain(*feeds), rtol=1e-6)
+
+
+@pytest.mark.parametrize("n", [5, 20000])  # op by op, then (over LARGE_ELEMENTS) the compiled loop
+def test_large_arrays_run_the_compiled_loop_after_a_few_runs_with_the_same_results(n, monkeypatch):
+    monkeypatch.setattr(fuse, "COMPILE_AFTER", 2)
+    a, b, c, total = chain_graph()
+    rng = np.random.default_rng(1)
+    feeds = dict(zip((a, b, c), [rng.standard_normal(n).astype(np.float32) for _ in range(3)]))
+    with tf.Session() as sess:
+        values = [sess.run(total, feeds) for _ in range(4)]
+        step = next(s for s in last_plan(sess).steps if s.ops)
+    assert (step.fn._compiled is not None) == (n >= fuse.LARGE_ELEMENTS)
+    expected = numpy_chain(*feeds.values())
+    for v in values:
+        np.testing.assert_allclose(v, expected, rtol=1e-5)
+
+
+def test_results_read_later_are_outputs_of_the_fused_step():
+    x = tf.placeholder(tf.float32, [3], name="x")
+    y = tf.exp(x) + 1.0  # read again below: an output of the region
+    z = tf.matmul(tf.reshape(y, [1, 3]), tf.ones([3, 1]))
+    w = y * 2.0
+    with tf.Session() as sess:
+        zv, wv, yv = sess.run([z, w, y], {x: np.array([0.0, 1.0, 2.0], np.float32)})
+    expected = np.exp(np.array([0.0, 1.0, 2.0], np.float32)) + 1.0
+    np.testing.assert_allclose(yv, expected, rtol=1e-6)
+    np.testing.assert_allclose(wv, expected * 2.0, rtol=1e-6)
+    np.testing.assert_allclose(zv, [[expected.sum()]], rtol=1e-6)
+
+
+def test_a_broadcast_error_names_the_op_inside_the_region():
+    x = tf.placeholder(tf.float32, [None], name="x")
+    y = tf.placeholder(tf.float32, [None], name="y")
+    out = tf.exp(x) * tf.add(x, y, name="mismatch")
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError) as info:
+            sess.run(out, {x: np.ones(3, np.float32), y: np.ones(4, np.float32)})
+    assert "mismatch" in str(info.value)
+
+
+def test_integer_division_by_zero_still_raises_on_the_host():
+    x = tf.placeholder(tf.int32, [2], name="x")
+    q = tf.floordiv(x * 2, x - 1)
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(q, {x: np.array([3, 5], np.int32)}), [3, 2])
+        with pytest.raises(tf.errors.InvalidArgumentError):
+            sess.run(q, {x: np.array([1, 5], np.int32)})
+
+
+def test_fusion_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv("GPUGRAPH_FUSION", "0")
+    a, b, c, total = chain_graph()
+    with tf.Session() as sess:
+        sess.run(total, {a: np.ones(2, np.float32), b: np.ones(2, np.float32), c: np.ones(2, np.float32)})
+        assert not any(s.ops for s in last_plan(sess).steps)
+
+
+def test_a_simulated_gpu_counts_one_kernel_per_region():
+    a, b, c, total = chain_graph()
+    feeds = {t: np.ones(4, np.float32) for t in (a, b, c)}
+    with simulated_gpus(1), tf.Session() as sess:
+        metadata = tf.RunMetadata()
+        value = sess.run(total, feeds, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
+                         run_metadata=metadata)
+    gpu_nodes = [ns for dev in metadata.step_stats.dev_stats if dev.device.endswith("GPU:0") for ns in dev.node_stats]
+    assert float(value) == pytest.approx(float(numpy_chain(*feeds.values())))
+    assert len(gpu_nodes) == 2  # the fused region and the sum
+    assert any("FusedElementwise" in ns.timeline_label for ns in gpu_nodes)
