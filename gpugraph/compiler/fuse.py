@@ -22,6 +22,28 @@ COMPILE_AFTER = 3
 _HOST_UNFUSED_INTEGER = {"FloorDiv", "FloorMod", "Div", "TruncateDiv", "TruncateMod"}
 
 
+def _static_size(shape: Any) -> int | None:
+    if shape is None or any(d is None for d in shape):
+        return None
+    size = 1
+    for d in shape:
+        size *= d
+    return size
+
+
+def _largest_input(region: Any) -> int:
+    """The region input most likely to be its largest: one of unknown size, else the biggest."""
+    sizes = [_static_size(i.shape) for i in region.inputs]
+    unknown = [k for k, n in enumerate(sizes) if n is None]
+    return unknown[0] if unknown else max(range(len(sizes)), key=lambda k: sizes[k])
+
+
+def _always_small(region: Any) -> bool:
+    """Every input's size is known and under LARGE_ELEMENTS: on the CPU the region would only run op by op."""
+    sizes = [_static_size(i.shape) for i in region.inputs]
+    return all(n is not None and n < LARGE_ELEMENTS for n in sizes)
+
+
 def fusion_enabled() -> bool:
     return os.environ.get(ENV_FUSION, "1").strip() not in ("0", "false")
 
@@ -49,6 +71,8 @@ class FusedStep:
         self.on_gpu = on_gpu
         self._compiled: Any = None
         self._large_runs = 0
+        self._small = self._straight_line()
+        self._probe = _largest_input(region)  # the input whose size tells whether the region is large
 
     def __call__(self, *xs: Any) -> Any:
         if self.on_gpu:
@@ -56,12 +80,29 @@ class FusedStep:
 
             outs = run_on_device(self.region, *xs)
             return outs[0] if len(outs) == 1 else outs
-        if max((getattr(x, "size", 1) for x in xs), default=1) >= LARGE_ELEMENTS:
+        if xs[self._probe].size >= LARGE_ELEMENTS:
             compiled = self._compiled or self._compile()
             if compiled is not None:
                 outs = compiled(*xs)
                 return outs[0] if len(outs) == 1 else outs
-        return self._op_by_op(xs)
+        try:
+            return self._small(*xs)
+        except Exception:
+            return self._op_by_op(xs)  # again, one op at a time, to say which op failed on what
+
+    def _straight_line(self) -> Callable[..., Any]:
+        """The members as one generated function: small arrays cost what the unfused steps cost."""
+        names = [f"v{i}" for i in range(self.n_inputs + len(self.members))]
+        env: dict[str, Any] = {}
+        lines = [f"def run({', '.join(names[:self.n_inputs])}):"]
+        for k, member in enumerate(self.members):
+            env[f"f{k}"] = member.fn
+            args = ", ".join(names[i] for i in member.operands)
+            lines.append(f"    {names[self.n_inputs + k]} = f{k}({args})")
+        result = ", ".join(names[i] for i in self.outputs)
+        lines.append(f"    return {result}" + ("," if len(self.outputs) > 1 else ""))
+        exec(compile("\n".join(lines), "<gpugraph fused region>", "exec"), env)  # slot numbers only
+        return env["run"]
 
     def _compile(self) -> Any:
         self._large_runs += 1
@@ -186,5 +227,7 @@ def _fused(run: list[Any], keep: set[int], on_gpu: bool, tensors_of_slot: dict[i
     region = Region(tuple(RegionInput(tensors_of_slot[s].dtype.base_dtype.np_dtype.name,
                                       _static_shape(tensors_of_slot[s])) for s in inputs),
                     tuple(nodes), tuple(Ref(False, local[s] - len(inputs)) for s in results))
+    if not on_gpu and _always_small(region):
+        return None  # one step instead of several would only add a call
     fn = FusedStep(members, len(inputs), tuple(local[s] for s in results), region, on_gpu=on_gpu)
     return replace(run[-1], fn=fn, inputs=tuple(inputs), outputs=tuple(results), ops=tuple(s.op for s in run))

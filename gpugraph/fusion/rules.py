@@ -133,6 +133,10 @@ def _relu_numpy(out: Any, x: Any) -> Any:
     return np.maximum(x, x.dtype.type(0), out=out)
 
 
+def _relu_grad_numpy(out: Any, dy: Any, y: Any) -> Any:
+    return np.multiply(dy, y > 0, out=out, casting="unsafe")
+
+
 def _relu6_numpy(out: Any, x: Any) -> Any:
     np.maximum(x, x.dtype.type(0), out=out)
     return np.minimum(out, x.dtype.type(6), out=out)
@@ -186,6 +190,7 @@ RULES: dict[str, Rule] = {
     # activations
     "Relu": Rule(1, _FI, _same, numpy=_relu_numpy),
     "Relu6": Rule(1, _FI, _same, numpy=_relu6_numpy),
+    "ReluGrad": Rule(2, _FI, _same, numpy=_relu_grad_numpy),
     "Elu": Rule(1, _F, _same),
     "Selu": Rule(1, _F, _same),
     "Softplus": Rule(1, _F, _same),

@@ -61,8 +61,25 @@ TANH = _unary("Tanh", lambda xp, x: xp.tanh(x), lambda op, dy: [dy * (1 - op.out
               cuda="out0 = tanh(in0)")
 SIGMOID = _unary("Sigmoid", _sigmoid_impl, lambda op, dy: [dy * op.outputs[0] * (1 - op.outputs[0])],
                  cuda="out0 = 1 / (1 + exp(-in0))")
+def _relu_grad_sample(rng: np.random.Generator) -> list[Any]:
+    dy = rng.standard_normal((3, 4))
+    return [([dy, _away_from(rng, (3, 4), (0.0,), -3.0, 3.0)], {})]
+
+
+# TF1's kernel: gradients * (features > 0), so a NaN or inf gradient stays NaN where the unit is off.
+RELU_GRAD = register_op(OpDef(
+    "ReluGrad", infer=shape_fns.binary_numeric, impl=lambda xp, dy, y: dy * (y > 0).astype(dy.dtype, copy=False),
+    grad=lambda op, ddy: [relu_grad(ddy, op.inputs[1]), zeros_like(op.inputs[1])],
+    cuda="out0 = in0 * (in1 > 0 ? 1 : 0)", input_names=("gradients", "features"), sample=_relu_grad_sample,
+))
+
+
+def relu_grad(gradients: Any, features: Any, name: str | None = None) -> Tensor:
+    return RELU_GRAD(gradients, features, name=name)
+
+
 RELU = _unary("Relu", lambda xp, x: xp.maximum(x, 0),
-              lambda op, dy: [where(greater(op.outputs[0], 0), dy, zeros_like(dy))],
+              lambda op, dy: [relu_grad(dy, op.outputs[0])],
               cuda="out0 = (in0 > 0 || in0 != in0) ? in0 : 0", infer=shape_fns.same_shape_numeric)
 RELU6 = _unary("Relu6", lambda xp, x: xp.minimum(xp.maximum(x, 0), 6),
                lambda op, dy: [where(logical_and(greater(op.inputs[0], 0), less(op.inputs[0], 6)), dy,

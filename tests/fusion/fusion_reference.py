@@ -56,6 +56,7 @@ REFERENCE: dict[str, Callable[..., np.ndarray]] = {
     "StopGradient": lambda x: x.copy(),
     "Relu": lambda x: np.maximum(x, _t(x, 0)),
     "Relu6": lambda x: np.minimum(np.maximum(x, _t(x, 0)), _t(x, 6)),
+    "ReluGrad": lambda dy, y: dy * (y > 0).astype(dy.dtype),  # TF1's kernel: gradients * (features > 0)
     "Elu": lambda x: np.where(x > 0, x, np.expm1(x)),
     "Selu": lambda x: np.where(x > 0, x * _t(x, SELU_SCALE), np.expm1(x) * _t(x, SELU_SCALE * SELU_ALPHA)),
     "Softplus": lambda x: np.logaddexp(x, _t(x, 0)),
