@@ -200,10 +200,17 @@ def _add_n_impl(xp: Any, *xs: Any) -> Any:
         for x in xs[1:]:
             out = out + x
         return out
-    if len(xs) > 2:  # summed along a contiguous axis: pairwise, so many float terms lose little
+    if len(xs) > _ADD_N_SEQUENTIAL:  # summed along a contiguous axis: pairwise, so many float terms lose little
         return xp.asarray(xp.sum(xp.stack(xs, axis=-1), axis=-1, dtype=xs[0].dtype))
-    out = xs[0] + xs[1] if len(xs) > 1 else xp.array(xs[0], copy=True)
+    if len(xs) == 1:
+        return xp.array(xs[0], copy=True)
+    out = xs[0] + xs[1]  # a few terms in order, as TF1's kernel adds them (8 at a time): no stacked copy
+    for x in xs[2:]:
+        out += x
     return out
+
+
+_ADD_N_SEQUENTIAL = 8
 
 
 ADD_N = register_op(OpDef(
