@@ -78,12 +78,18 @@ class FusedStep:
         if self.on_gpu:
             from gpugraph.fusion import run_on_device
 
-            outs = run_on_device(self.region, *xs)
+            try:
+                outs = run_on_device(self.region, *xs)
+            except ValueError:  # run-time shapes that do not share one iteration space
+                return self._op_by_op(xs)
             return outs[0] if len(outs) == 1 else outs
         if xs[self._probe].size >= LARGE_ELEMENTS:
             compiled = self._compiled or self._compile()
             if compiled is not None:
-                outs = compiled(*xs)
+                try:
+                    outs = compiled(*xs)
+                except ValueError:  # run-time shapes that do not share one iteration space
+                    return self._op_by_op(xs)
                 return outs[0] if len(outs) == 1 else outs
         try:
             return self._small(*xs)
@@ -168,10 +174,10 @@ def fuse_steps(steps: Sequence[Any], keep: set[int], device_of_step: Callable[[A
         device = device_of_step(step)
         ok = (device is not None and step.kind == "op" and len(step.outputs) == 1
               and fusible(step.op, on_cupy(device)))
-        if not ok and run and step.kind == "copy" and not any(step.inputs[0] in r.outputs for r in run):
-            out.append(step)  # a copy of an earlier value: it may run before the region, which stays whole
+        if not ok and run and _may_run_before(step, run):
+            out.append(step)  # it needs nothing the region makes and changes nothing: the region stays whole
             continue
-        if ok and run and device != run_device:
+        if ok and run and (device != run_device or not _joins(step, run)):
             flush()
         if ok:
             run_device = device
@@ -182,6 +188,30 @@ def fuse_steps(steps: Sequence[Any], keep: set[int], device_of_step: Callable[[A
             out.append(step)
     flush()
     return out
+
+
+def _joins(step: Any, run: list[Any]) -> bool:
+    """Whether a fusible step extends ``run``: it reads one of the run's results and its result's shape
+    may equal the first one's, so the region keeps one iteration space (unrelated chains of different
+    sizes cannot share one elementwise kernel)."""
+    made = {slot for r in run for slot in r.outputs}
+    if not any(slot in made for slot in step.inputs):
+        return False
+    return step.op._outputs[0].shape.is_compatible_with(run[0].op._outputs[0].shape)
+
+
+def _may_run_before(step: Any, run: list[Any]) -> bool:
+    """Whether ``step`` may move ahead of the (pure, elementwise) steps of ``run``: it reads none of their
+    results and writes no state they could read (no variable update, no stateful op)."""
+    from gpugraph.framework.func_graph import updates_variables
+
+    made = {slot for r in run for slot in r.outputs}
+    if any(slot in made for slot in step.inputs):
+        return False
+    if step.kind == "copy":
+        return True
+    op = step.op
+    return not (op._opdef.stateful or op._opdef.ref_input or updates_variables(op))
 
 
 def _reads_after(steps: Sequence[Any]) -> list[set[int]]:

@@ -111,3 +111,42 @@ def test_a_simulated_gpu_counts_one_kernel_per_region():
     assert float(value) == pytest.approx(float(numpy_chain(*feeds.values())))
     assert len(gpu_nodes) == 2  # the fused region and the sum
     assert any("FusedElementwise" in ns.timeline_label for ns in gpu_nodes)
+
+
+def test_an_independent_step_moves_ahead_so_the_region_stays_whole():
+    x = tf.placeholder(tf.float32, [None, 2], name="x")  # sizes known only at run time: the region fuses
+    m = tf.placeholder(tf.float32, [None, None], name="m")
+    e = tf.exp(x)
+    product = tf.matmul(m, m)  # created between the region's ops, needing none of them
+    out = e * 2.0 + product
+    v = tf.Variable(np.ones((2, 2), np.float32), name="v")
+    read = v * 3.0
+    with tf.control_dependencies([read]):
+        write = tf.assign_add(v, tf.ones([2, 2]))  # a write never moves ahead of a region reading v
+    feeds = {x: np.zeros((2, 2), np.float32), m: np.eye(2, dtype=np.float32)}
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        value, read_value, _ = sess.run([out, read, write], feeds)
+        steps = last_plan(sess).steps
+    fused = [[op.type for op in s.ops] for s in steps if s.ops]
+    assert ["Exp", "Mul", "Add"] in fused
+    np.testing.assert_allclose(value, 2.0 + np.eye(2), rtol=1e-6)
+    np.testing.assert_array_equal(read_value, np.full((2, 2), 3.0, np.float32))
+
+
+def test_unrelated_chains_of_different_sizes_are_not_one_region(monkeypatch):
+    monkeypatch.setattr(fuse, "COMPILE_AFTER", 1)
+    x = tf.placeholder(tf.float32, [None], name="x")
+    y = tf.placeholder(tf.float32, [None], name="y")
+    ex = tf.exp(x)
+    ey = tf.exp(y)  # created in between: consecutive with x's chain, but about another array
+    a = ex * 2.0
+    b = ey * 3.0
+    rng = np.random.default_rng(2)
+    feeds = {x: rng.standard_normal(fuse.LARGE_ELEMENTS).astype(np.float32),
+             y: rng.standard_normal(2 * fuse.LARGE_ELEMENTS).astype(np.float32)}
+    with tf.Session() as sess:
+        for _ in range(3):
+            va, vb = sess.run([a, b], feeds)
+    np.testing.assert_allclose(va, np.exp(feeds[x]) * 2.0, rtol=1e-6)
+    np.testing.assert_allclose(vb, np.exp(feeds[y]) * 3.0, rtol=1e-6)
