@@ -191,13 +191,11 @@ def fuse_steps(steps: Sequence[Any], keep: set[int], device_of_step: Callable[[A
 
 
 def _joins(step: Any, run: list[Any]) -> bool:
-    """Whether a fusible step extends ``run``: it reads one of the run's results and its result's shape
-    may equal the first one's, so the region keeps one iteration space (unrelated chains of different
-    sizes cannot share one elementwise kernel)."""
+    """Whether a fusible step extends ``run``: it reads one of the run's results. Unrelated chains, maybe
+    of different sizes, cannot share one elementwise kernel; related ones broadcast together (a region
+    whose run-time shapes still do not is run op by op)."""
     made = {slot for r in run for slot in r.outputs}
-    if not any(slot in made for slot in step.inputs):
-        return False
-    return step.op._outputs[0].shape.is_compatible_with(run[0].op._outputs[0].shape)
+    return any(slot in made for slot in step.inputs)
 
 
 def _may_run_before(step: Any, run: list[Any]) -> bool:
