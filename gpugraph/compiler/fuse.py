@@ -18,6 +18,7 @@ from gpugraph.framework.tensor import Operation, Tensor
 
 ENV_FUSION = "GPUGRAPH_FUSION"  # 0: every op its own step (to compare, or to debug)
 LARGE_ELEMENTS = 8192  # on the CPU, regions over fewer elements run op by op
+MAX_REGION_OPS = 64  # a longer chain becomes several regions: kernel text and compile time stay small
 COMPILE_AFTER = 3
 _HOST_UNFUSED_INTEGER = {"FloorDiv", "FloorMod", "Div", "TruncateDiv", "TruncateMod"}
 
@@ -36,12 +37,6 @@ def _largest_input(region: Any) -> int:
     sizes = [_static_size(i.shape) for i in region.inputs]
     unknown = [k for k, n in enumerate(sizes) if n is None]
     return unknown[0] if unknown else max(range(len(sizes)), key=lambda k: sizes[k])
-
-
-def _always_small(region: Any) -> bool:
-    """Every input's size is known and under LARGE_ELEMENTS: on the CPU the region would only run op by op."""
-    sizes = [_static_size(i.shape) for i in region.inputs]
-    return all(n is not None and n < LARGE_ELEMENTS for n in sizes)
 
 
 def fusion_enabled() -> bool:
@@ -71,7 +66,8 @@ class FusedStep:
         self.on_gpu = on_gpu
         self._compiled: Any = None
         self._large_runs = 0
-        self._small = self._straight_line()
+        self._small: Callable[..., Any] | None = None  # generated on the second small call, as runners compile
+        self._small_calls = 0
         self._probe = _largest_input(region)  # the input whose size tells whether the region is large
 
     def __call__(self, *xs: Any) -> Any:
@@ -91,8 +87,14 @@ class FusedStep:
                 except ValueError:  # run-time shapes that do not share one iteration space
                     return self._op_by_op(xs)
                 return outs[0] if len(outs) == 1 else outs
+        small = self._small
+        if small is None:
+            self._small_calls += 1
+            if self._small_calls == 1:
+                return self._op_by_op(xs)
+            small = self._small = self._straight_line()
         try:
-            return self._small(*xs)
+            return small(*xs)
         except Exception:
             return self._op_by_op(xs)  # again, one op at a time, to say which op failed on what
 
@@ -150,39 +152,55 @@ def fusible(op: Operation, on_cupy: bool) -> bool:
 
 def fuse_steps(steps: Sequence[Any], keep: set[int], device_of_step: Callable[[Any], str | None],
                on_cupy: Callable[[str | None], bool], tensors_of_slot: dict[int, Tensor]) -> list[Any]:
-    """``steps`` with each maximal run of consecutive fusible steps on one device replaced by one step.
+    """``steps`` with each run of connected fusible steps on one device replaced by one step.
 
     ``keep``: slots fetched (a region's results read later or kept are its outputs); ``device_of_step``:
     the device a step runs on, None where fusion is not done (a device other than the host and GPU:0);
     ``on_cupy``: whether a device's arrays are CuPy's (one kernel) or NumPy's (the CPU paths);
-    ``tensors_of_slot``: a tensor for each slot (dtype and static shape of region inputs)."""
+    ``tensors_of_slot``: a tensor for each slot (dtype and static shape of region inputs).
+    One pass over the steps: a 100k-step plan pays no more than a small one per step."""
+    last_read: dict[int, int] = {}  # slot -> index of the last step reading it
+    for i, step in enumerate(steps):
+        for slot in step.inputs:
+            last_read[slot] = i
     out: list[Any] = []
     run: list[Any] = []
+    made: set[int] = set()  # the open run's results
     run_device: str | None = None
+    run_end = -1  # index of the run's last step
 
     def flush() -> None:
-        fused = _fused(run, keep, on_cupy(run_device), tensors_of_slot, steps_after) if len(run) >= 2 else None
+        fused = None
+        if len(run) >= 2:
+            read_later = {slot for slot in made if slot in keep or last_read.get(slot, -1) > run_end}
+            fused = _fused(run, read_later, on_cupy(run_device), tensors_of_slot)
         if fused is None:
             out.extend(run)
         else:
             out.append(fused)
         run.clear()
+        made.clear()
 
-    read_later: list[set[int]] = _reads_after(steps)
-    steps_after: dict[int, set[int]] = {}
     for i, step in enumerate(steps):
         device = device_of_step(step)
-        ok = (device is not None and step.kind == "op" and len(step.outputs) == 1
-              and fusible(step.op, on_cupy(device)))
-        if not ok and run and _may_run_before(step, run):
+        ok = device is not None and step.kind == "op" and len(step.outputs) == 1
+        if ok:
+            gpu = on_cupy(device)
+            # on the CPU a result known to be small only ever runs op by op: not worth a region
+            ok = (gpu or not _known_small(step.op._outputs[0])) and fusible(step.op, gpu)
+        reads_run = bool(run) and any(slot in made for slot in step.inputs)
+        if not ok and run and not reads_run and _changes_nothing(step):
             out.append(step)  # it needs nothing the region makes and changes nothing: the region stays whole
             continue
-        if ok and run and (device != run_device or not _joins(step, run)):
+        # a fusible step joins the open run when it reads the run's results: unrelated chains, maybe of
+        # different sizes, cannot share one elementwise kernel (related ones broadcast together, and a
+        # region whose run-time shapes still do not is run op by op)
+        if ok and run and (device != run_device or not reads_run or len(run) >= MAX_REGION_OPS):
             flush()
         if ok:
-            run_device = device
+            run_device, run_end = device, i
             run.append(step)
-            steps_after[id(step)] = read_later[i]
+            made.update(step.outputs)
         else:
             flush()
             out.append(step)
@@ -190,56 +208,46 @@ def fuse_steps(steps: Sequence[Any], keep: set[int], device_of_step: Callable[[A
     return out
 
 
-def _joins(step: Any, run: list[Any]) -> bool:
-    """Whether a fusible step extends ``run``: it reads one of the run's results. Unrelated chains, maybe
-    of different sizes, cannot share one elementwise kernel; related ones broadcast together (a region
-    whose run-time shapes still do not is run op by op)."""
-    made = {slot for r in run for slot in r.outputs}
-    return any(slot in made for slot in step.inputs)
+def _known_small(t: Tensor) -> bool:
+    size = _static_size(t.shape.as_tuple())
+    return size is not None and size < LARGE_ELEMENTS
 
 
-def _may_run_before(step: Any, run: list[Any]) -> bool:
-    """Whether ``step`` may move ahead of the (pure, elementwise) steps of ``run``: it reads none of their
-    results and writes no state they could read (no variable update, no stateful op)."""
+def _changes_nothing(step: Any) -> bool:
+    """Whether ``step`` may move ahead of the (pure, elementwise) steps of an open region that it does not
+    read from: it writes no state they could read (no variable update, no stateful op)."""
     from gpugraph.framework.func_graph import updates_variables
 
-    made = {slot for r in run for slot in r.outputs}
-    if any(slot in made for slot in step.inputs):
-        return False
     if step.kind == "copy":
         return True
     op = step.op
     return not (op._opdef.stateful or op._opdef.ref_input or updates_variables(op))
 
 
-def _reads_after(steps: Sequence[Any]) -> list[set[int]]:
-    """For each step index, the slots read by any later step."""
-    later: set[int] = set()
-    result: list[set[int]] = [set() for _ in steps]
-    for i in range(len(steps) - 1, -1, -1):
-        result[i] = set(later)
-        later.update(steps[i].inputs)
-    return result
-
-
-def _fused(run: list[Any], keep: set[int], on_gpu: bool, tensors_of_slot: dict[int, Tensor],
-           read_after: dict[int, set[int]]) -> Any:
+def _fused(run: list[Any], read_later: set[int], on_gpu: bool, tensors_of_slot: dict[int, Tensor]) -> Any:
+    """The fused step for ``run``; its outputs are the results in ``read_later`` (read after the run, or
+    fetched). None where the region should stay unfused."""
     from gpugraph.fusion import NotFusible, Ref, Region, RegionInput, RegionNode
-    from gpugraph.fusion.region import _code_attrs, _static_shape, check_node
+    from gpugraph.fusion.region import _code_attrs, _static_shape, check_node, tensor_dtype
 
     local: dict[int, int] = {}  # slot -> local index
     inputs: list[int] = []
+    produced: set[int] = set()
     for step in run:
         for slot in step.inputs:
-            if slot not in local and not any(slot in s.outputs for s in run[:run.index(step)]):
+            if slot not in local and slot not in produced:
                 local[slot] = len(inputs)
                 inputs.append(slot)
+        produced.update(step.outputs)
+    if not on_gpu and all((n := _static_size(_static_shape(tensors_of_slot[s]))) is not None and n < LARGE_ELEMENTS
+                          for s in inputs):
+        return None  # on the CPU it would only ever run op by op: one step instead of several adds a call
     members, nodes = [], []
     for k, step in enumerate(run):
         operands = tuple(local[s] for s in step.inputs)
         op = step.op
         refs = tuple(Ref(True, j) if j < len(inputs) else Ref(False, j - len(inputs)) for j in operands)
-        dtypes = [tensors_of_slot[s].dtype.base_dtype.np_dtype.name for s in step.inputs]
+        dtypes = [tensor_dtype(tensors_of_slot[s]) for s in step.inputs]
         try:
             attrs = _code_attrs(op)
             result = check_node(op.type, dtypes, dict(attrs), f"'{op.name}'")
@@ -248,14 +256,11 @@ def _fused(run: list[Any], keep: set[int], on_gpu: bool, tensors_of_slot: dict[i
         nodes.append(RegionNode(op.type, refs, result, attrs))
         members.append(Member(op, step.fn, operands))
         local[step.outputs[0]] = len(inputs) + k
-    last = read_after[id(run[-1])]
-    results = [step.outputs[0] for step in run if step.outputs[0] in keep or step.outputs[0] in last]
+    results = [step.outputs[0] for step in run if step.outputs[0] in read_later]
     if not results:
         results = [run[-1].outputs[0]]
-    region = Region(tuple(RegionInput(tensors_of_slot[s].dtype.base_dtype.np_dtype.name,
+    region = Region(tuple(RegionInput(tensor_dtype(tensors_of_slot[s]),
                                       _static_shape(tensors_of_slot[s])) for s in inputs),
                     tuple(nodes), tuple(Ref(False, local[s] - len(inputs)) for s in results))
-    if not on_gpu and _always_small(region):
-        return None  # one step instead of several would only add a call
     fn = FusedStep(members, len(inputs), tuple(local[s] for s in results), region, on_gpu=on_gpu)
     return replace(run[-1], fn=fn, inputs=tuple(inputs), outputs=tuple(results), ops=tuple(s.op for s in run))

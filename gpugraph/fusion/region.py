@@ -112,6 +112,18 @@ def shrink(full: Any, shape: tuple[int, ...]) -> Any:
     return full[index].copy()
 
 
+_NAMES: dict[Any, str] = {}
+
+
+def tensor_dtype(t: Tensor) -> str:
+    """The NumPy name of a tensor's dtype (numpy.dtype.name costs a microsecond: looked up once per dtype)."""
+    dtype = t.dtype.base_dtype
+    name = _NAMES.get(dtype)
+    if name is None:
+        name = _NAMES[dtype] = dtype.np_dtype.name
+    return name
+
+
 def _dtype_name(value: Any) -> str | None:
     if value is None:
         return None
@@ -176,7 +188,7 @@ def region_from_ops(ops: Iterable[Operation], external_inputs: Sequence[Tensor],
         if t in refs:
             raise NotFusible(f"{t.name} is given twice as a region input")
         refs[t] = Ref(True, k)
-        inputs.append(RegionInput(t.dtype.base_dtype.np_dtype.name, _static_shape(t)))
+        inputs.append(RegionInput(tensor_dtype(t), _static_shape(t)))
     nodes: list[RegionNode] = []
     for op in ops:
         if len(op.outputs) != 1:
@@ -189,9 +201,9 @@ def region_from_ops(ops: Iterable[Operation], external_inputs: Sequence[Tensor],
                 raise NotFusible(f"'{op.name}' reads {t.name}, which is neither a region input nor computed before")
             operands.append(refs[t])
         attrs = _code_attrs(op) if op.type in RULES else ()
-        dtypes = [t.dtype.base_dtype.np_dtype.name for t in op.inputs]
+        dtypes = [tensor_dtype(t) for t in op.inputs]
         result = check_node(op.type, dtypes, dict(attrs), f"'{op.name}'")
-        if result != op.outputs[0].dtype.base_dtype.np_dtype.name:
+        if result != tensor_dtype(op.outputs[0]):
             raise NotFusible(f"'{op.name}': result dtype {result} differs from {op.outputs[0].dtype.name}")
         refs[op.outputs[0]] = Ref(False, len(nodes))
         nodes.append(RegionNode(op.type, tuple(operands), result, attrs))
@@ -210,7 +222,7 @@ def is_fusible(op: Operation) -> bool:
     try:
         if op.type == "Select":
             _check_select_shapes(op)
-        check_node(op.type, [t.dtype.base_dtype.np_dtype.name for t in op.inputs], dict(_code_attrs(op)), op.name)
+        check_node(op.type, [tensor_dtype(t) for t in op.inputs], dict(_code_attrs(op)), op.name)
     except NotFusible:
         return False
     return True

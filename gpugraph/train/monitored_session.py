@@ -65,7 +65,7 @@ class SessionCreator:
     """Makes the tf.Session a MonitoredSession wraps."""
 
     def create_session(self) -> Any:
-        raise NotImplementedError("create_session is not implemented for {self}.")
+        raise NotImplementedError(f"create_session is not implemented for {self}.")
 
 
 class ChiefSessionCreator(SessionCreator):

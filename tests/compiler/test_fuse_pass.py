@@ -150,3 +150,18 @@ def test_unrelated_chains_of_different_sizes_are_not_one_region(monkeypatch):
             va, vb = sess.run([a, b], feeds)
     np.testing.assert_allclose(va, np.exp(feeds[x]) * 2.0, rtol=1e-6)
     np.testing.assert_allclose(vb, np.exp(feeds[y]) * 3.0, rtol=1e-6)
+
+
+def test_a_long_chain_becomes_several_bounded_regions():
+    x = tf.placeholder(tf.float32, [None], name="x")
+    y = x
+    for _ in range(100):
+        y = y * 1.5 - 0.25
+    with tf.Session() as sess:
+        value = sess.run(y, {x: np.zeros(3, np.float32)})
+        sizes = [len(s.ops) for s in last_plan(sess).steps if s.ops]
+    expected = np.zeros(3, np.float32)
+    for _ in range(100):
+        expected = expected * np.float32(1.5) - np.float32(0.25)
+    np.testing.assert_allclose(value, expected, rtol=1e-5)
+    assert sum(sizes) == 200 and max(sizes) <= fuse.MAX_REGION_OPS
