@@ -2,8 +2,10 @@
 
     python bench/gpu.py [--write] [--batch 512] [--hidden 2048] [--layers 3]
 
-Both runs happen in this process, on the same graph and data, so the ratio is meaningful. Without a
-usable GPU it says why and exits 0. Figures go to bench/RESULTS.md with --write.
+Both runs happen in this process, on the same graph and data, so the ratio is meaningful. The GPU step
+is timed with its segments replayed as CUDA graphs (the default) and without (GPUGRAPH_CUDA_GRAPHS=0),
+for the model asked for and for a small launch-bound one (784-256-256-10, batch 256). Without a usable
+GPU it says why and exits 0. Figures go to bench/RESULTS.md with --write.
 """
 
 from __future__ import annotations
@@ -42,9 +44,10 @@ def build(batch: int, hidden: int, layers: int, classes: int = 10, features: int
     return graph, x, labels, loss, train, init, feed_x, feed_y
 
 
-def step_ms(device: str, spec: tuple[Any, ...], steps: int) -> float:
+def step_ms(device: str, spec: tuple[Any, ...], steps: int, cuda_graphs: bool = True) -> float:
     graph, x, labels, loss, train, init, feed_x, feed_y = spec
     os.environ["GPUGRAPH_DEVICE"] = device
+    os.environ["GPUGRAPH_CUDA_GRAPHS"] = "1" if cuda_graphs else "0"
     try:
         with tf.Session(graph=graph) as sess:
             sess.run(init)
@@ -60,6 +63,7 @@ def step_ms(device: str, spec: tuple[Any, ...], steps: int) -> float:
         return statistics.median(samples)
     finally:
         os.environ.pop("GPUGRAPH_DEVICE", None)
+        os.environ.pop("GPUGRAPH_CUDA_GRAPHS", None)
 
 
 def main() -> int:
@@ -78,12 +82,18 @@ def main() -> int:
 
     spec = build(args.batch, args.hidden, args.layers)
     gpu = step_ms("gpu", spec, args.steps)
+    eager = step_ms("gpu", spec, args.steps, cuda_graphs=False)
     cpu = step_ms("cpu", spec, max(2, args.steps // 10))
+    small = build(256, 256, 2)
+    small_gpu = step_ms("gpu", small, args.steps * 5)
+    small_eager = step_ms("gpu", small, args.steps * 5, cuda_graphs=False)
     name = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
     what = f"MLP {args.layers}x{args.hidden}, batch {args.batch}, Adam step + loss fetch"
     table = ("| benchmark | ms per step |\n|---|---|\n"
-             f"| {what}, CuPy on {name} | {gpu:.2f} |\n| same, NumPy on the host | {cpu:.2f} |\n"
-             f"| ratio NumPy / CuPy | {cpu / gpu:.1f}x |")
+             f"| {what}, CuPy on {name} | {gpu:.2f} |\n| same, CUDA graphs off | {eager:.2f} |\n"
+             f"| same, NumPy on the host | {cpu:.2f} |\n| ratio NumPy / CuPy | {cpu / gpu:.1f}x |\n"
+             f"| MLP 784-256-256-10, batch 256, Adam step + loss fetch, CuPy | {small_gpu:.3f} |\n"
+             f"| same, CUDA graphs off | {small_eager:.3f} |")
     machine = f"{name}, CuPy {cupy.__version__}, {platform.python_implementation()} {platform.python_version()}"
     print(f"machine: {machine}\n\n{table}")
     if args.write:

@@ -62,7 +62,8 @@ from gpugraph.init_ops import *  # noqa: F401,F403
 from gpugraph.init_ops_v1 import orthogonal_initializer, uniform_unit_scaling_initializer
 from gpugraph.variables import *  # noqa: F401,F403
 from gpugraph.variable_scope import *  # noqa: F401,F403
-from gpugraph.runtime.session import InteractiveSession, Session, get_default_session
+from gpugraph.framework.default_session import get_default_session
+from gpugraph.runtime.session import InteractiveSession, Session
 from gpugraph import initializers, random, train
 from gpugraph import nn
 from gpugraph.nn.space import (  # noqa: F401 - also top-level in TF1

@@ -167,6 +167,7 @@ class GPUOptions(_Message):
     polling_active_delay_usecs: int = 0
     polling_inactive_delay_msecs: int = 0
     force_gpu_compatible: bool = False
+    cuda_graphs: bool = True  # gpugraph's own: replay a plan's GPU segments as CUDA graphs
 
     _CHECKS: ClassVar[dict[str, Check]] = {
         "per_process_gpu_memory_fraction": _fraction,
@@ -177,6 +178,7 @@ class GPUOptions(_Message):
         "polling_active_delay_usecs": _int(),
         "polling_inactive_delay_msecs": _int(),
         "force_gpu_compatible": _bool,
+        "cuda_graphs": _bool,
     }
 
 

@@ -146,7 +146,7 @@ class Variable:
         return self._variable.eval(session=session)
 
     def load(self, value: Any, session: Any = None) -> None:
-        from gpugraph.runtime.session import _session_for
+        from gpugraph.framework.default_session import session_for as _session_for
 
         sess = _session_for(session, self._graph, f"Variable '{self.name}'")
         sess.run(self._initializer_op, {self._initial_value: value})

@@ -1,1 +1,2 @@
-"""The plan compiler's passes, one module each (prune, CSE, ...); gpugraph/runtime/plan.py composes them."""
+"""The plan compiler: one module per pass (schedule, build, fold, cse, fuse, copies, memory_plan, lower),
+composed by gpugraph.compiler.pipeline."""

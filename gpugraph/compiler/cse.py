@@ -9,10 +9,12 @@ after something the other one need not wait for).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Hashable
 
 import numpy as np
 
+from gpugraph.compiler.ir import Plan
 from gpugraph.framework.dtypes import DType
 from gpugraph.framework.tensor import Operation
 from gpugraph.framework.tensor_shape import TensorShape
@@ -55,3 +57,33 @@ def const_key(value: np.ndarray) -> Hashable | None:
     if value.dtype == object or value.nbytes > _SMALL_ARRAY_BYTES:
         return None
     return "Const", value.dtype.str, value.shape, value.tobytes()
+
+
+def cse(plan: Plan, ctx: Any = None) -> Plan:
+    """``plan`` with equal small constants sharing one slot, and each repeated computation run once:
+    a later step computing what an earlier one does is dropped, and its readers read the earlier result."""
+    rename: dict[int, int] = {}
+    template = dict(plan.template)
+    first_of: dict[Hashable, int] = {}
+    for slot in sorted(plan.template):
+        value = plan.template[slot]
+        key = const_key(value) if isinstance(value, np.ndarray) else None
+        if key is not None:
+            earlier = first_of.setdefault(key, slot)
+            if earlier != slot:  # equal constants in one slot, so steps reading them compare equal below
+                rename[slot] = earlier
+                del template[slot]
+    computed: dict[Hashable, tuple[int, ...]] = {}
+    steps = []
+    for step in plan.steps:
+        ins = tuple(rename.get(s, s) for s in step.inputs)
+        key = cse_key(step.op, ins, step.device)
+        if key is not None:
+            earlier = computed.get(key)
+            if earlier is not None:  # the same computation ran already: reuse its outputs
+                rename.update(zip(step.outputs, earlier))
+                continue
+            computed[key] = step.outputs
+        steps.append(step if ins == step.inputs else replace(step, inputs=ins))
+    fetch_slots = tuple(None if s is None else rename.get(s, s) for s in plan.fetch_slots)
+    return replace(plan, steps=tuple(steps), template=template, fetch_slots=fetch_slots)

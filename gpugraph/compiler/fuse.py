@@ -1,11 +1,8 @@
-"""The fuse pass: maximal runs of consecutive elementwise steps on one device become one step.
+"""The fuse pass: maximal runs of connected elementwise steps on one device become one step.
 
-On a GPU the step launches one ``cupy.ElementwiseKernel`` for the whole region (gpugraph.fusion). On the
-CPU it runs the region as one compiled C++ loop when its arrays are large (a NumPy call per op costs
-more in memory traffic than it saves), and as the original per-op functions when they are small or no
-compiler is installed; the loop is compiled once the region has run ``COMPILE_AFTER`` times with large
-arrays, so a plan run once or twice never waits for the compiler. Integer division stays unfused on the
-CPU: the unfused op raises on a zero divisor, as TF1's CPU kernel does.
+A fused step keeps its member ops and the region they form (gpugraph.fusion); the lower pass turns it
+into a FusedStep (gpugraph.compiler.fused_step), which runs the region as one kernel or loop. Integer
+division stays unfused on the CPU: the unfused op raises on a zero divisor, as TF1's CPU kernel does.
 """
 
 from __future__ import annotations
@@ -14,29 +11,14 @@ import os
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
+from gpugraph.compiler.fused_step import LARGE_ELEMENTS, static_size
+from gpugraph.compiler.ir import Plan, RunContext, Step
+from gpugraph.compiler.lower import FIRST_GPU
 from gpugraph.framework.tensor import Operation, Tensor
 
 ENV_FUSION = "GPUGRAPH_FUSION"  # 0: every op its own step (to compare, or to debug)
-LARGE_ELEMENTS = 8192  # on the CPU, regions over fewer elements run op by op
 MAX_REGION_OPS = 64  # a longer chain becomes several regions: kernel text and compile time stay small
-COMPILE_AFTER = 3
 _HOST_UNFUSED_INTEGER = {"FloorDiv", "FloorMod", "Div", "TruncateDiv", "TruncateMod"}
-
-
-def _static_size(shape: Any) -> int | None:
-    if shape is None or any(d is None for d in shape):
-        return None
-    size = 1
-    for d in shape:
-        size *= d
-    return size
-
-
-def _largest_input(region: Any) -> int:
-    """The region input most likely to be its largest: one of unknown size, else the biggest."""
-    sizes = [_static_size(i.shape) for i in region.inputs]
-    unknown = [k for k, n in enumerate(sizes) if n is None]
-    return unknown[0] if unknown else max(range(len(sizes)), key=lambda k: sizes[k])
 
 
 def fusion_enabled() -> bool:
@@ -44,102 +26,35 @@ def fusion_enabled() -> bool:
 
 
 @dataclass(frozen=True)
-class Member:
-    """One op of a fused step: its function and where its operands and result live among the step's
-    locals (the step's inputs first, then each member's result)."""
+class FusionGroup:
+    """What a fused step runs: its ops, where each one's operands are among the step's locals (the
+    step's inputs first, then each op's result), which locals it returns, and the region they form."""
 
-    op: Operation
-    fn: Callable[..., Any]
-    operands: tuple[int, ...]
+    ops: tuple[Operation, ...]
+    operands: tuple[tuple[int, ...], ...]
+    n_inputs: int
+    outputs: tuple[int, ...]
+    region: Any
+    on_gpu: bool
 
 
-class FusedStep:
-    """The function of a fused step: ``fused(*inputs)`` -> its outputs (one value, or a tuple)."""
+def fuse(plan: Plan, ctx: RunContext) -> Plan:
+    """``plan`` with its fusible runs fused, on the host and the first GPU (others switch device per step)."""
+    if not fusion_enabled():
+        return plan
 
-    def __init__(self, members: Sequence[Member], n_inputs: int, outputs: tuple[int, ...], region: Any,
-                 on_gpu: bool):
-        self.members = tuple(members)
-        self.ops = tuple(m.op for m in members)
-        self.n_inputs = n_inputs
-        self.outputs = outputs  # local indices of the step's outputs
-        self.region = region
-        self.on_gpu = on_gpu
-        self._compiled: Any = None
-        self._large_runs = 0
-        self._small: Callable[..., Any] | None = None  # generated on the second small call, as runners compile
-        self._small_calls = 0
-        self._probe = _largest_input(region)  # the input whose size tells whether the region is large
-
-    def __call__(self, *xs: Any) -> Any:
-        if self.on_gpu:
-            from gpugraph.fusion import run_on_device
-
-            try:
-                outs = run_on_device(self.region, *xs)
-            except ValueError:  # run-time shapes that do not share one iteration space
-                return self._op_by_op(xs)
-            return outs[0] if len(outs) == 1 else outs
-        if xs[self._probe].size >= LARGE_ELEMENTS:
-            compiled = self._compiled or self._compile()
-            if compiled is not None:
-                try:
-                    outs = compiled(*xs)
-                except ValueError:  # run-time shapes that do not share one iteration space
-                    return self._op_by_op(xs)
-                return outs[0] if len(outs) == 1 else outs
-        small = self._small
-        if small is None:
-            self._small_calls += 1
-            if self._small_calls == 1:
-                return self._op_by_op(xs)
-            small = self._small = self._straight_line()
-        try:
-            return small(*xs)
-        except Exception:
-            return self._op_by_op(xs)  # again, one op at a time, to say which op failed on what
-
-    def _straight_line(self) -> Callable[..., Any]:
-        """The members as one generated function: small arrays cost what the unfused steps cost."""
-        names = [f"v{i}" for i in range(self.n_inputs + len(self.members))]
-        env: dict[str, Any] = {}
-        lines = [f"def run({', '.join(names[:self.n_inputs])}):"]
-        for k, member in enumerate(self.members):
-            env[f"f{k}"] = member.fn
-            args = ", ".join(names[i] for i in member.operands)
-            lines.append(f"    {names[self.n_inputs + k]} = f{k}({args})")
-        result = ", ".join(names[i] for i in self.outputs)
-        lines.append(f"    return {result}" + ("," if len(self.outputs) > 1 else ""))
-        exec(compile("\n".join(lines), "<gpugraph fused region>", "exec"), env)  # slot numbers only
-        return env["run"]
-
-    def _compile(self) -> Any:
-        self._large_runs += 1
-        if self._large_runs < COMPILE_AFTER:
+    def device_of_step(step: Step) -> str | None:
+        if step.device not in (plan.host, FIRST_GPU):
             return None
-        from gpugraph.fusion import compiled
+        backend = ctx.backend_of(step.device)  # CuPy fuses through its ElementwiseKernel (stand-ins may lack it)
+        return step.device if backend.name != "cupy" or hasattr(backend.xp, "ElementwiseKernel") else None
 
-        if not compiled.available():
-            self._large_runs = -(1 << 62)  # never again
-            return None
-        try:
-            self._compiled = compiled.CompiledRegion(self.region)
-        except (RuntimeError, OSError):  # a compiler that fails here: the ops still run one by one
-            self._large_runs = -(1 << 62)
-            return None
-        return self._compiled
+    def on_cupy(device: str | None) -> bool:
+        return device is not None and ctx.backend_of(device).name == "cupy"
 
-    def _op_by_op(self, xs: tuple[Any, ...]) -> Any:
-        env = list(xs)
-        for member in self.members:
-            args = [env[i] for i in member.operands]
-            try:
-                env.append(member.fn(*args))
-            except Exception as e:  # run errors name the op and its inputs, not the region
-                e.gpugraph_step = (member.op, args)  # type: ignore[attr-defined]
-                raise
-        if len(self.outputs) == 1:
-            return env[self.outputs[0]]
-        return tuple(env[i] for i in self.outputs)
+    steps = fuse_steps(plan.steps, {s for s in plan.fetch_slots if s is not None}, device_of_step, on_cupy,
+                       plan.slot_tensor)
+    return replace(plan, steps=tuple(steps))
 
 
 def fusible(op: Operation, on_cupy: bool) -> bool:
@@ -209,7 +124,7 @@ def fuse_steps(steps: Sequence[Any], keep: set[int], device_of_step: Callable[[A
 
 
 def _known_small(t: Tensor) -> bool:
-    size = _static_size(t.shape.as_tuple())
+    size = static_size(t.shape.as_tuple())
     return size is not None and size < LARGE_ELEMENTS
 
 
@@ -239,10 +154,10 @@ def _fused(run: list[Any], read_later: set[int], on_gpu: bool, tensors_of_slot: 
                 local[slot] = len(inputs)
                 inputs.append(slot)
         produced.update(step.outputs)
-    if not on_gpu and all((n := _static_size(_static_shape(tensors_of_slot[s]))) is not None and n < LARGE_ELEMENTS
+    if not on_gpu and all((n := static_size(_static_shape(tensors_of_slot[s]))) is not None and n < LARGE_ELEMENTS
                           for s in inputs):
         return None  # on the CPU it would only ever run op by op: one step instead of several adds a call
-    members, nodes = [], []
+    operand_lists, nodes = [], []
     for k, step in enumerate(run):
         operands = tuple(local[s] for s in step.inputs)
         op = step.op
@@ -254,7 +169,7 @@ def _fused(run: list[Any], read_later: set[int], on_gpu: bool, tensors_of_slot: 
         except NotFusible:
             return None  # cannot happen for ops that passed fusible(); kept unfused to be safe
         nodes.append(RegionNode(op.type, refs, result, attrs))
-        members.append(Member(op, step.fn, operands))
+        operand_lists.append(operands)
         local[step.outputs[0]] = len(inputs) + k
     results = [step.outputs[0] for step in run if step.outputs[0] in read_later]
     if not results:
@@ -262,5 +177,6 @@ def _fused(run: list[Any], read_later: set[int], on_gpu: bool, tensors_of_slot: 
     region = Region(tuple(RegionInput(tensor_dtype(tensors_of_slot[s]),
                                       _static_shape(tensors_of_slot[s])) for s in inputs),
                     tuple(nodes), tuple(Ref(False, local[s] - len(inputs)) for s in results))
-    fn = FusedStep(members, len(inputs), tuple(local[s] for s in results), region, on_gpu=on_gpu)
-    return replace(run[-1], fn=fn, inputs=tuple(inputs), outputs=tuple(results), ops=tuple(s.op for s in run))
+    ops = tuple(s.op for s in run)
+    group = FusionGroup(ops, tuple(operand_lists), len(inputs), tuple(local[s] for s in results), region, on_gpu)
+    return replace(run[-1], fn=None, inputs=tuple(inputs), outputs=tuple(results), ops=ops, fusion=group)

@@ -14,8 +14,9 @@ from gpugraph import errors
 from gpugraph.data import structure as nest
 from gpugraph.framework.graph import Graph, get_default_graph
 from gpugraph.framework.tensor import Operation, Tensor
-from gpugraph.runtime.plan import ExecutionPlan, compile_plan
-from gpugraph.runtime.runner import failing_step
+from gpugraph.compiler.ir import ExecutionPlan
+from gpugraph.compiler.pipeline import compile_plan
+from gpugraph.compiler.codegen import failing_step
 
 
 class PipelineError(Exception):

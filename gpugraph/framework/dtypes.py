@@ -135,6 +135,13 @@ bool_ref = _REF_TYPES["bool"]
 string = DType("string", object)
 _TYPES["string"] = string
 _ALIASES = {"float": float32, "double": float64, "half": float16}
+_TYPE_STRINGS = {"float32": "float", "float64": "double", "float16": "half"}
+
+
+def type_string(dtype: DType) -> str:
+    """The name TF's C++ runtime gives ``dtype`` in its messages (DataTypeString): float, double, int32..."""
+    name = dtype.base_dtype.name
+    return _TYPE_STRINGS.get(name, name)
 
 
 def as_dtype(value: Any) -> DType:

@@ -173,7 +173,7 @@ def updates_variables(op: Any) -> bool:
 
 
 def _function_writes(fn: Function) -> bool:
-    from gpugraph.runtime.plan import needed_ops
+    from gpugraph.framework.traversal import needed_ops
 
     for inner in needed_ops(list(fn.outputs), set(fn.inputs)):
         if inner.opdef.ref_input and any(t.graph is not fn.graph for t in inner.inputs[:inner.opdef.ref_input]):

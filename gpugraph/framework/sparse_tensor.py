@@ -66,7 +66,7 @@ class SparseTensor:
         return self.shape
 
     def eval(self, feed_dict: Any = None, session: Any = None) -> SparseTensorValue:
-        from gpugraph.runtime.session import get_default_session
+        from gpugraph.framework.default_session import get_default_session
 
         session = session or get_default_session()
         if session is None:

@@ -106,7 +106,7 @@ class Operation:
 
     def run(self, feed_dict: Any = None, session: Any = None) -> None:
         """Runs this operation in ``session`` (default: the default session)."""
-        from gpugraph.runtime.session import _session_for
+        from gpugraph.framework.default_session import session_for as _session_for
 
         _session_for(session, self._graph, f"Operation '{self._name}'").run(self, feed_dict)
 
@@ -182,7 +182,7 @@ class Tensor:
 
     def eval(self, feed_dict: Any = None, session: Any = None) -> Any:
         """Computes this tensor in ``session`` (default: the default session)."""
-        from gpugraph.runtime.session import _session_for
+        from gpugraph.framework.default_session import session_for as _session_for
 
         return _session_for(session, self.graph, f"Tensor '{self._name}'").run(self, feed_dict)
 

@@ -97,7 +97,7 @@ def run_function(plan: Any, args: Sequence[Any]) -> list[Any]:
 
 
 def compile_function(fn: Function, ctx: Any) -> Any:
-    from gpugraph.runtime.plan import compile_plan
+    from gpugraph.compiler.pipeline import compile_plan
 
     # the sub-plan runs on the device of the op holding it: ctx is that device's context
     return compile_plan(list(fn.outputs), list(fn.inputs), ctx)

@@ -39,7 +39,7 @@ class _History(list):
 
 
 def _bind_while(op: Operation, ctx: Any) -> Callable[..., Any]:
-    from gpugraph.runtime.plan import compile_plan, ops_in_plan
+    from gpugraph.compiler.pipeline import compile_plan, ops_in_plan
 
     cond_plan = compile_function(op.get_attr("cond"), ctx)
     body: Function = op.get_attr("body")
@@ -80,7 +80,7 @@ def _intermediates_read(body: Function, grad_body: Function) -> list[Tensor]:
 
     Outputs of nested loops are recomputed instead (their gradient needs their own history).
     """
-    from gpugraph.runtime.plan import needed_ops
+    from gpugraph.framework.traversal import needed_ops
 
     fed = set(grad_body.inputs)
     forward = set(needed_ops(list(body.outputs), set(body.inputs)))

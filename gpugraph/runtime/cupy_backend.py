@@ -68,22 +68,42 @@ class CupyBackend(Backend):
         check_device_dtype(src.dtype, self.device)
         if not src.dtype.isnative:
             src = src.astype(src.dtype.newbyteorder("="))
-        nbytes = src.nbytes
+        self._bound_pending(src.nbytes)
+        with self._cuda_device, self.stream:
+            out = cupy.empty(src.shape, dtype=src.dtype)
+            self._copy_in(out, src)
+        return out
+
+    def _bound_pending(self, nbytes: int) -> None:
+        """Wait for the copies in flight before staging more than MAX_PENDING_BYTES of pinned memory."""
         with self._pending_lock:
             wait = bool(nbytes and self._pending_bytes + nbytes > MAX_PENDING_BYTES and self._pending)
         if wait:
             self.synchronize()
+
+    def upload_into(self, buffer: Any, host_array: Any) -> bool:
+        """Copy ``host_array`` into the device array ``buffer`` (asynchronously, on the backend's stream);
+        False, copying nothing, where its shape or dtype differ from the buffer's."""
+        src = np.asarray(host_array)
+        if src.shape != buffer.shape or src.dtype != buffer.dtype:
+            return False
+        self._bound_pending(src.nbytes)
         with self._cuda_device, self.stream:
-            out = cupy.empty(src.shape, dtype=src.dtype)
-            if nbytes:
-                mem = cupy.cuda.alloc_pinned_memory(nbytes)
-                staging = np.frombuffer(mem, src.dtype, src.size).reshape(src.shape)
-                staging[...] = src  # the caller may change src as soon as we return
-                out.set(staging, stream=self.stream)
-                with self._pending_lock:
-                    self._pending.append(staging)  # references mem: the async copy reads it
-                    self._pending_bytes += nbytes
-        return out
+            self._copy_in(buffer, src)
+        return True
+
+    def _copy_in(self, out: Any, src: np.ndarray) -> None:
+        """Stage ``src`` in pinned memory and queue its copy into ``out`` on the stream."""
+        nbytes = src.nbytes
+        if not nbytes:
+            return
+        mem = self._cupy.cuda.alloc_pinned_memory(nbytes)
+        staging = np.frombuffer(mem, src.dtype, src.size).reshape(src.shape)
+        staging[...] = src  # the caller may change src as soon as we return
+        out.set(staging, stream=self.stream)
+        with self._pending_lock:
+            self._pending.append(staging)  # references mem: the async copy reads it
+            self._pending_bytes += nbytes
 
     def to_host(self, array: Any) -> np.ndarray:
         if not isinstance(array, self._cupy.ndarray):

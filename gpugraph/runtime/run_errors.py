@@ -10,7 +10,7 @@ from gpugraph import errors
 from gpugraph.framework.tensor import _PACKAGE_DIR, Operation
 from gpugraph.runtime.backend import cuda_error_text
 from gpugraph.runtime.memory import out_of_memory_message
-from gpugraph.runtime.runner import PLAN_FILENAME, step_in_frame
+from gpugraph.compiler.codegen import PLAN_FILENAME, step_in_frame
 
 
 def defined_at(op: Operation | None) -> str:
@@ -101,9 +101,11 @@ def run_error(step: Any, exc: Exception, slots: list[Any], backend: Any) -> erro
     """The gpugraph error for an exception raised by a plan step: OOM or InvalidArgument, naming the node,
     its input shapes and the user's line that created it (the step's inputs are still in ``slots``)."""
     op = step.op if step is not None else None
-    inner = getattr(exc, "gpugraph_step", None)  # an op inside a fused step: (op, its input values)
+    inner = getattr(exc, "gpugraph_step", None)  # an op inside a fused step or graph segment: (op, its inputs)
     if inner is not None and not backend.is_out_of_memory(exc):
         return step_failure(inner[0], inner[1], exc)
+    if inner is not None:
+        op = inner[0]
     if op is not None and backend.is_out_of_memory(exc):
         out = op.outputs[0] if op.outputs else None
         stats = backend.memory_stats()

@@ -13,6 +13,7 @@ import numpy as np
 
 from gpugraph import errors
 from gpugraph.config import check_session_config
+from gpugraph.framework.default_session import session_stack
 from gpugraph.framework.graph import Graph, get_default_graph
 from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.ops.philox import PhiloxState
@@ -20,13 +21,16 @@ from gpugraph.runtime import fetches as fetch_lib
 from gpugraph.runtime.backend import Backend, default_backend
 from gpugraph.runtime.default_config import with_default_config
 from gpugraph.runtime.feeds import checked_feed
+from gpugraph.runtime.graph_replay import release_replay
 from gpugraph.runtime.host_threads import run_threads
 from gpugraph.runtime.device_setup import SessionDevices, session_devices
-from gpugraph.runtime.placer import Placement, place
-from gpugraph.runtime.placer import log_lines as placement_lines
-from gpugraph.runtime.plan import ExecutionPlan, compile_plan, needed_ops, schedule
+from gpugraph.compiler.place import Placement, place
+from gpugraph.compiler.place import log_lines as placement_lines
+from gpugraph.compiler.ir import ExecutionPlan
+from gpugraph.compiler.pipeline import compile_plan
+from gpugraph.compiler.schedule import prune
 from gpugraph.runtime.run_errors import finish_on, located, run_error
-from gpugraph.runtime.runner import failing_step
+from gpugraph.compiler.codegen import failing_step
 
 logger = logging.getLogger("gpugraph")
 
@@ -167,12 +171,10 @@ class BaseSession:
             rebuild = fetch_lib.flatten(fetches, self._graph, elements)
             feed_keys = tuple(feed_dict) if feed_dict else ()
             feeds = [self._feed_tensor(k) for k in feed_keys]
-            fed = set(feeds)
-            order = schedule(needed_ops(elements, fed), fed)
-            placements = self._place(order, elements, feeds, feed_dict)
-            plan = compile_plan(elements, feeds, self, placements, order)
+            plan = compile_plan(elements, feeds, self,
+                                place=lambda order: self._place(order, elements, feeds, feed_dict))
             self.plan_builds += 1
-            devices = {p.device.name for p in (placements or {}).values() if p.device.kind == "GPU"}
+            devices = {p.device.name for p in (plan.placements or {}).values() if p.device.kind == "GPU"}
             compiled = _CompiledRun(plan, rebuild, feed_keys, tuple(self.backend_of(d) for d in sorted(devices)))
             if key is not None:
                 self._runs[key] = compiled
@@ -220,8 +222,7 @@ class BaseSession:
         elements: list[Tensor | Operation] = []
         fetch_lib.flatten(fetches, self._graph, elements)
         feeds = [self._feed_tensor(k) for k in (feed_dict or ())]
-        fed = set(feeds)
-        order = schedule(needed_ops(elements, fed), fed)
+        order = prune(elements, set(feeds))
         placements = self._placements(order, elements, feeds, feed_dict)
         return [PlacementRecord(op.name, op.type, p.device.name, p.reason) for op, p in placements.items()]
 
@@ -243,15 +244,17 @@ class BaseSession:
             if cell.value is None:
                 raise located(errors.FailedPreconditionError(
                     None, op, f"Attempting to use uninitialized value {op.name}\n\t [[{op.name}/read]]"), op)
+        # a run with the plan to itself replays its captured GPU segments (their buffers are the plan's)
+        replay = plan.replay_runner is not None and plan.exclusive.acquire(blocking=False)
         try:
             with np.errstate(all="ignore"), self._host_threads:
                 if run_metadata is not None:
-                    self._run_traced(plan, slots, run_metadata)
+                    self._run_traced(plan, slots, run_metadata, replay)
                 elif plan.placements is None:
                     plan.runner(slots)
                 else:
                     with self._activate():
-                        plan.runner(slots)
+                        (plan.replay_runner if replay else plan.runner)(slots)  # type: ignore[misc]
             for backend in compiled.gpu_backends:
                 finish_on(backend)
         except errors.OpError as e:
@@ -260,6 +263,9 @@ class BaseSession:
             raise
         except Exception as e:
             raise self._run_error(plan, e, slots) from e
+        finally:
+            if replay:
+                plan.exclusive.release()
         out = []
         for slot, copy in zip(plan.fetch_slots, plan.copy_on_fetch):
             if slot is None:
@@ -273,14 +279,19 @@ class BaseSession:
             out.append(value)
         return out
 
-    def _run_traced(self, plan: ExecutionPlan, slots: list[Any], run_metadata: Any) -> None:
+    def _run_traced(self, plan: ExecutionPlan, slots: list[Any], run_metadata: Any, replay: bool = False) -> None:
         """Runs the plan timing each step; ``run_metadata.step_stats`` gets one entry per step."""
         from gpugraph.runtime.tracing import run_traced
 
         def run(runner: Any) -> None:
             with self._activate() if plan.placements is not None else contextlib.nullcontext():
                 runner(slots)
-        run_metadata.step_stats = run_traced(plan, run)
+        run_metadata.step_stats = run_traced(plan, run, replay)
+
+    @property
+    def config(self) -> Any:
+        """The session's ConfigProto (with defaults filled in)."""
+        return self._config
 
     def _activate(self) -> Any:
         """CUDA's current device and stream for a plan with GPU steps (GPU:0's; others switch per copy)."""
@@ -307,6 +318,7 @@ class BaseSession:
                     cancel()
                 cell.value = None
             self._cells.clear()
+            release_replay(compiled.plan.replay_steps for compiled in self._runs.values())  # graphs, feed buffers
             self._runs.clear()
             self._devices.release()  # unlike TF1, the GPU memory goes back: a notebook can open another
 
@@ -318,11 +330,11 @@ class BaseSession:
 
     @contextlib.contextmanager
     def as_default(self) -> Iterator[BaseSession]:
-        _session_stack().append(self)
+        session_stack().append(self)
         try:
             yield self
         finally:
-            _session_stack().pop()
+            session_stack().pop()
 
     def __enter__(self) -> BaseSession:
         graph_cm = self._graph.as_default()
@@ -374,26 +386,3 @@ def _variables_of(op: Operation) -> list[Operation]:
         return [op]
     return [t.op for t in op.inputs[:op.opdef.ref_input]]
 
-
-_local = threading.local()
-def _session_stack() -> list[BaseSession]:
-    if not hasattr(_local, "stack"):
-        _local.stack = []
-    return _local.stack
-
-
-def get_default_session() -> BaseSession | None:
-    stack = _session_stack()
-    return stack[-1] if stack else None
-
-
-def _session_for(session: BaseSession | None, graph: Graph, what: str) -> BaseSession:
-    if session is None:
-        session = get_default_session()
-        if session is None:
-            raise ValueError(f"Cannot evaluate {what} using `eval()` or `run()`: No default session is "
-                             "registered. Use `with sess.as_default()` or pass an explicit session.")
-    if session.graph is not graph:
-        raise ValueError(f"Cannot use the given session to evaluate {what}: the tensor's graph is "
-                         "different from the session's graph.")
-    return session

@@ -1,49 +1,39 @@
-"""A GPU stand-in made of NumPy arrays: its own device name, memory budget, and counted transfers.
+"""A GPU stand-in made of NumPy arrays: its own device name, memory pool and budget, and counted transfers.
 
 Tests drive the GPU code path with it on machines without a GPU: the plan moves arrays with
-``to_device``/``to_host`` exactly as it would for CuPy, and the backend counts every copy and raises
-its own out-of-memory error when the arrays on it outgrow the budget.
-
-Bytes on the device are the sum of three parts:
-- arrays made by ``to_device``: counted while the array is alive (a weakref finalizer gives them back,
-  like CuPy's pool does when an array is collected);
-- explicit reservations: ``allocate(nbytes, what)`` / ``release(nbytes)``;
-- the working set last reported with ``account(arrays, what)``: the plan passes the arrays it holds on
-  this device after a step (results of kernels, which the backend does not see being made).
+``to_device``/``to_host`` exactly as it would for CuPy, and kernels run with NumPy as ``xp``. Arrays on
+the device are ``SimulatedGpuArray``s, and NumPy makes what it computes from them one too, so the device
+sees the arrays its kernels make, as CuPy's memory pool does: each buffer takes a pool block when it is
+made and gives it back to the pool's cache when it is collected (gpugraph.runtime.simulated_memory).
+The budget bounds the blocks the pool holds plus explicit reservations (``allocate``/``release``, e.g.
+another process's memory); going over it raises ``SimulatedOutOfMemory`` from the call that allocates,
+as CuPy raises OutOfMemoryError. With NumPy itself as ``xp`` (see ``device_xp``), an array a kernel
+makes from host data alone (``xp.zeros``) or copies with ``xp.array`` stays a plain ndarray: only
+``account`` counts it.
 """
 
 from __future__ import annotations
 
+import collections
+import gc
 import threading
 import weakref
 from typing import Any, Iterable
 
 import numpy as np
 
+from gpugraph.ops import xp_compat
 from gpugraph.runtime.backend import Backend, check_device_dtype
+from gpugraph.runtime.simulated_memory import (
+    CachingPool,
+    Chunk,
+    DeviceNumpy,
+    SimulatedGpuArray,
+    SimulatedOutOfMemory,
+    buffer_owner,
+)
 
-
-class SimulatedOutOfMemory(MemoryError):
-    """The simulated device's allocator ran out of budget (the stand-in for CuPy's OutOfMemoryError)."""
-
-    def __init__(self, requested: int, used: int, limit: int, what: str = ""):
-        self.requested = requested
-        self.used = used
-        self.limit = limit
-        self.what = what
-        where = f" for {what}" if what else ""
-        super().__init__(f"Out of memory allocating {requested} bytes{where} "
-                         f"(allocated so far: {used} bytes, limit set to: {limit} bytes)")
-
-    def __reduce__(self) -> tuple:
-        return type(self), (self.requested, self.used, self.limit, self.what)
-
-
-def _owner(array: np.ndarray) -> np.ndarray:
-    """The array that owns the memory behind ``array`` (views count once, at their base's size)."""
-    while isinstance(array.base, np.ndarray):
-        array = array.base
-    return array
+__all__ = ["SimulatedGpuBackend", "SimulatedGpuArray", "SimulatedOutOfMemory", "working_set_bytes"]
 
 
 def working_set_bytes(arrays: Iterable[Any]) -> int:
@@ -51,9 +41,17 @@ def working_set_bytes(arrays: Iterable[Any]) -> int:
     seen: dict[int, int] = {}
     for a in arrays:
         if isinstance(a, np.ndarray):
-            owner = _owner(a)
+            owner = buffer_owner(a)
             seen[id(owner)] = owner.nbytes
     return sum(seen.values())
+
+
+def device_xp(namespace: DeviceNumpy) -> Any:
+    """The device's ``xp``: ``namespace`` (NumPy making device arrays, so that ``xp.zeros`` and copies
+    such as ``xp.array(x)`` are on the device, as CuPy's are) where op lowerings take it for NumPy
+    (``xp_compat.on_host``: the simulated device keeps NumPy's semantics), else NumPy itself, whose
+    results over device arrays are still device arrays."""
+    return namespace if xp_compat.on_host(namespace) else np
 
 
 class SimulatedGpuBackend(Backend):
@@ -62,40 +60,39 @@ class SimulatedGpuBackend(Backend):
     def __init__(self, index: int = 0, memory_budget: int = 1 << 30):
         if memory_budget <= 0:
             raise ValueError(f"memory_budget must be positive, got {memory_budget}")
-        super().__init__("simulated", np, f"/device:GPU:{index}")
         self.index = index
+        self.array_type: type[SimulatedGpuArray] = type(
+            f"SimulatedGpu{index}Array", (SimulatedGpuArray,), {"_device": self, "__module__": __name__})
+        super().__init__("simulated", device_xp(DeviceNumpy(self.array_type)), f"/device:GPU:{index}")
         self.memory_budget = int(memory_budget)
         self.transfers_to_device = 0
         self.transfers_to_host = 0
         self.bytes_to_device = 0
         self.bytes_to_host = 0
         self.synchronizations = 0
-        self._lock = threading.RLock()  # re-entrant: a weakref callback may run inside a locked section
-        self._transferred = 0  # bytes of live arrays made by to_device
-        self._reserved = 0  # allocate() minus release()
-        self._working = 0  # last account()
-        self._live: dict[int, weakref.ref] = {}  # id -> arrays made by to_device, still alive
         self.peak_bytes = 0
+        self._lock = threading.RLock()
+        self._pool = CachingPool(self._pool_room)
+        self._reserved = 0  # allocate() minus release()
+        self._working = 0  # last account(): buffers on the device that were not made through it
+        self._live: dict[int, tuple[weakref.ref, Chunk]] = {}  # id(buffer owner) -> (its ref, its block)
+        # blocks of collected buffers: a collection may happen anywhere (even inside the pool's own
+        # bookkeeping), so the callback only queues the block and the pool takes it back at its next use
+        self._collected: collections.deque[tuple[int, weakref.ref]] = collections.deque()
 
     # --- Backend interface ---
-    def to_device(self, host_array: Any) -> np.ndarray:
+    def to_device(self, host_array: Any) -> SimulatedGpuArray:
         src = np.asarray(host_array)
         check_device_dtype(src.dtype, self.device)
-        nbytes = src.nbytes
-        with self._lock:
-            self._check(nbytes, "host-to-device copy")
-            self._transferred += nbytes
-            self._note_peak()
-        out = np.array(src, copy=True)
-        key = id(out)
-        # the bytes come back when the array is collected, as CuPy's pool gets a block back
-        self._live[key] = weakref.ref(out, lambda _ref, key=key, n=nbytes: self._forget(key, n))
+        copy = np.array(src, copy=True)
+        self.adopt(copy, "host-to-device copy")
+        out = copy.view(self.array_type)
         self.transfers_to_device += 1
-        self.bytes_to_device += nbytes
+        self.bytes_to_device += src.nbytes
         return out
 
     def to_host(self, array: Any) -> np.ndarray:
-        out = np.array(array, copy=True)
+        out = np.array(array, copy=True)  # a plain ndarray: subclasses do not survive np.array
         self.transfers_to_host += 1
         self.bytes_to_host += out.nbytes
         return out
@@ -104,29 +101,87 @@ class SimulatedGpuBackend(Backend):
         self.synchronizations += 1
 
     def memory_stats(self) -> dict[str, int | None]:
-        return {"used": self.used_bytes, "limit": self.memory_budget, "total": self.memory_budget,
-                "peak": self.peak_bytes}
+        """As the CuPy backend's, plus the peak: ``used`` counts blocks in use, ``reserved`` adds the cache."""
+        with self._lock:
+            self._take_back_collected()
+            held = self._pool.total + self._reserved + self._working
+            return {"used": self.used_bytes, "limit": self.memory_budget, "total": self.memory_budget,
+                    "reserved": held, "peak": self.peak_bytes}
 
     def is_out_of_memory(self, exc: BaseException) -> bool:
         return isinstance(exc, SimulatedOutOfMemory)
 
     def release_memory(self) -> None:
-        """Session.close: nothing stays reserved on the device."""
+        """Session.close: reservations end and the pool gives its cached blocks back."""
         with self._lock:
             self._reserved = 0
             self._working = 0
+            self.free_all_blocks()
 
-    # --- memory accounting ---
+    # --- the pool ---
     @property
     def used_bytes(self) -> int:
-        return self._transferred + self._reserved + self._working
+        """Bytes in use: pool blocks of live buffers (rounded as CuPy rounds) and reservations."""
+        with self._lock:
+            self._take_back_collected()
+            return self._pool.used + self._reserved + self._working
 
+    @property
+    def cached_bytes(self) -> int:
+        with self._lock:
+            self._take_back_collected()
+            return self._pool.cached
+
+    @property
+    def allocations(self) -> int:
+        """Every buffer made on the device (CuPy's pool ``malloc`` calls)."""
+        return self._pool.allocations
+
+    @property
+    def driver_allocations(self) -> int:
+        """Buffers that needed a new block from the driver: the pool's cache had none that fit."""
+        return self._pool.driver_allocations
+
+    def free_all_blocks(self) -> None:
+        """Give the cached blocks back to the driver (CuPy's ``MemoryPool.free_all_blocks``)."""
+        with self._lock:
+            self._take_back_collected()
+            self._pool.free_all_blocks()
+
+    def holds(self, array: np.ndarray) -> bool:
+        """Whether the buffer behind ``array`` is on this device."""
+        with self._lock:
+            self._take_back_collected()
+            return id(buffer_owner(array)) in self._live
+
+    def adopt(self, array: np.ndarray, what: str = "") -> None:
+        """Count the buffer behind ``array`` on this device from now until it is collected (once).
+
+        Raises SimulatedOutOfMemory, before counting anything, when the pool cannot hold it."""
+        owner = buffer_owner(array)
+        if owner.nbytes == 0:
+            return  # CuPy takes no block for an empty array
+        if isinstance(owner, SimulatedGpuArray) and owner._device is not self:
+            return  # another device's buffer
+        key = id(owner)
+        with self._lock:
+            self._take_back_collected()
+            if key in self._live:
+                return
+            chunk = self._pool.malloc(owner.nbytes, what, collect=self._collect_garbage)
+            collected = self._collected
+            ref = weakref.ref(owner, lambda r, key=key: collected.append((key, r)))
+            self._live[key] = (ref, chunk)
+            self._note_peak()
+
+    # --- reservations outside the pool ---
     def allocate(self, nbytes: int, what: str = "") -> None:
-        """Reserve ``nbytes`` (e.g. a variable's storage); SimulatedOutOfMemory when over budget."""
+        """Reserve ``nbytes`` (e.g. another process's memory); SimulatedOutOfMemory when over budget."""
         if nbytes < 0:
             raise ValueError(f"cannot allocate {nbytes} bytes")
         with self._lock:
-            self._check(nbytes, what)
+            self._take_back_collected()
+            self._make_room(nbytes, what)
             self._reserved += nbytes
             self._note_peak()
 
@@ -137,42 +192,51 @@ class SimulatedGpuBackend(Backend):
             self._reserved -= nbytes
 
     def account(self, arrays: Iterable[Any], what: str = "") -> int:
-        """Set the working set to ``arrays`` (the arrays the plan holds on this device now).
-
-        Arrays made by ``to_device`` are already counted; the rest are kernel results. Raises
-        SimulatedOutOfMemory, naming ``what``, when the total is over budget. Returns the bytes counted.
-        """
+        """Set the working set of buffers on this device that it did not see being made (``arrays``
+        minus the device's own, which count already). Returns the bytes so counted; raises
+        SimulatedOutOfMemory, naming ``what``, when they do not fit."""
         seen: dict[int, int] = {}
-        for a in arrays:
-            if isinstance(a, np.ndarray):
-                owner = _owner(a)
-                seen[id(owner)] = 0 if self._made_here(owner) else owner.nbytes
-        working = sum(seen.values())
         with self._lock:
+            self._take_back_collected()
+            for a in arrays:
+                if isinstance(a, np.ndarray):
+                    owner = buffer_owner(a)
+                    seen[id(owner)] = 0 if id(owner) in self._live else owner.nbytes
+            working = sum(seen.values())
             grow = working - self._working
             if grow > 0:
-                self._check(grow, what)
+                self._make_room(grow, what)
             self._working = working
             self._note_peak()
         return working
 
     # --- internals ---
-    def _made_here(self, array: np.ndarray) -> bool:
-        ref = self._live.get(id(array))
-        return ref is not None and ref() is array
+    def _pool_room(self) -> int:
+        return self.memory_budget - self._reserved - self._working
 
-    def _forget(self, key: int, nbytes: int) -> None:
-        with self._lock:
-            self._live.pop(key, None)
-            self._transferred -= nbytes
+    def _make_room(self, nbytes: int, what: str) -> None:
+        held = self._pool.total + self._reserved + self._working
+        if held + nbytes > self.memory_budget:
+            self._pool.free_all_blocks()  # the cache goes first
+            held = self._pool.total + self._reserved + self._working
+        if held + nbytes > self.memory_budget:
+            raise SimulatedOutOfMemory(nbytes, held, self.memory_budget, what)
 
-    def _check(self, nbytes: int, what: str) -> None:
-        used = self._transferred + self._reserved + self._working
-        if used + nbytes > self.memory_budget:
-            raise SimulatedOutOfMemory(nbytes, used, self.memory_budget, what)
+    def _collect_garbage(self) -> None:
+        gc.collect()
+        self._take_back_collected()
+
+    def _take_back_collected(self) -> None:
+        collected = self._collected
+        while collected:
+            key, ref = collected.popleft()
+            entry = self._live.get(key)
+            if entry is not None and entry[0] is ref:
+                del self._live[key]
+                self._pool.free(entry[1])
 
     def _note_peak(self) -> None:
-        used = self._transferred + self._reserved + self._working
+        used = self._pool.used + self._reserved + self._working
         if used > self.peak_bytes:
             self.peak_bytes = used
 

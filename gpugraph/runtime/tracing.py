@@ -13,10 +13,10 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
-from gpugraph.runtime.runner import generate_runner, releases_after
+from gpugraph.compiler.codegen import generate_runner
 
 if TYPE_CHECKING:
-    from gpugraph.runtime.plan import ExecutionPlan
+    from gpugraph.compiler.ir import ExecutionPlan
 
 __all__ = ["step_stats_classes", "run_traced", "HOST_DEVICE"]
 
@@ -70,42 +70,44 @@ def _camel(name: str) -> str:
     return head + "".join(p.title() for p in rest)
 
 
-def run_traced(plan: ExecutionPlan, run: Callable[[Callable[[list[Any]], None]], None]) -> Any:
-    """Runs ``plan``'s steps through ``run(runner)``, timing each; returns a StepStats."""
-    n = len(plan.steps)
+def run_traced(plan: ExecutionPlan, run: Callable[[Callable[[list[Any]], None]], None], replay: bool = False) -> Any:
+    """Runs ``plan``'s steps through ``run(runner)``, timing each; returns a StepStats. ``replay``: the
+    steps whose GPU segments replay as CUDA graphs (one entry per graph launch)."""
+    steps = plan.replay_steps if replay and plan.replay_steps is not None else plan.steps
+    releases = _releases(steps, plan.fetch_slots) if steps is not plan.steps else plan.releases
+    n = len(steps)
     stamps = [0] * (n + 1)
     sizes: list[tuple[int, ...]] = [()] * n  # bytes of each step's outputs, read as the step ends
-    accounting = _existing_hooks(plan, n)
-    hooks = {i: _stamp(stamps, sizes, i, plan.steps[i].outputs, accounting.get(i)) for i in range(n)}
-    runner = generate_runner(plan.steps, releases_after(plan.steps, plan.fetch_slots), hooks)
+    hooks = {i: _stamp(stamps, sizes, i, steps[i].outputs) for i in range(n)}
+    runner = generate_runner(steps, releases, hooks)
     wall_start = time.time_ns()
     stamps[0] = time.perf_counter_ns()
     run(runner)
-    return _step_stats(plan, stamps, sizes, wall_start)
+    return _step_stats(plan, steps, stamps, sizes, wall_start)
 
 
-def _existing_hooks(plan: ExecutionPlan, n: int) -> dict[int, Callable[[list[Any]], Any]]:
-    """The plan's own per-step hooks (memory accounting on a simulated device), kept in a traced run."""
-    return dict(getattr(plan.runner, "hooks", {}))
+def _releases(steps: Any, fetch_slots: Any) -> Any:
+    from gpugraph.compiler.memory_plan import releases_after
+
+    return releases_after(steps, fetch_slots)
 
 
-def _stamp(stamps: list[int], sizes: list[tuple[int, ...]], step: int, outputs: tuple[int, ...],
-           then: Callable[[list[Any]], Any] | None) -> Callable[[list[Any]], None]:
+def _stamp(stamps: list[int], sizes: list[tuple[int, ...]], step: int,
+           outputs: tuple[int, ...]) -> Callable[[list[Any]], None]:
     clock = time.perf_counter_ns
 
     def hook(slots: list[Any]) -> None:
         stamps[step + 1] = clock()
         sizes[step] = tuple(int(getattr(slots[j], "nbytes", 0)) for j in outputs)
-        if then is not None:
-            then(slots)
     return hook
 
 
-def _step_stats(plan: ExecutionPlan, stamps: list[int], sizes: list[tuple[int, ...]], wall_start: int) -> Any:
+def _step_stats(plan: ExecutionPlan, steps: Any, stamps: list[int], sizes: list[tuple[int, ...]],
+                wall_start: int) -> Any:
     classes = step_stats_classes()
     thread_id = threading.get_ident() & 0xFFFFFFFF
     by_device: dict[str, list[Any]] = {}
-    for i, step in enumerate(plan.steps):
+    for i, step in enumerate(steps):
         op = step.op
         start_ns = wall_start + (stamps[i] - stamps[0])
         duration = max(stamps[i + 1] - stamps[i], 0)
@@ -141,10 +143,11 @@ def _naming(step: Any) -> tuple[str, str]:
         return f"{op.name}:MEMCPY", f"MEMCPY @@{op.name}:MEMCPY#"
     if not step.ops:
         return op.name, f"{op.name} = {op.type}({', '.join(_tensor_name(t) for t in op.inputs)})"
-    made = {o.outputs[0] for o in step.ops}
+    made = {t for o in step.ops for t in o.outputs}
     outside = list(dict.fromkeys(t for o in step.ops for t in o.inputs if t not in made))
     names = ",".join(o.name for o in step.ops)
-    return op.name, f"{op.name} = FusedElementwise[{names}]({', '.join(_tensor_name(t) for t in outside)})"
+    kind = "CudaGraph" if step.kind == "graph" else "FusedElementwise"  # a graph: one launch of its kernels
+    return op.name, f"{op.name} = {kind}[{names}]({', '.join(_tensor_name(t) for t in outside)})"
 
 
 def _device_name(plan: ExecutionPlan, op: Any) -> str:

@@ -140,7 +140,8 @@ def add_queue_runner(qr: QueueRunner, collection: str = GraphKeys.QUEUE_RUNNERS)
 def start_queue_runners(sess: Any = None, coord: Any = None, daemon: bool = True, start: bool = True,
                         collection: str = GraphKeys.QUEUE_RUNNERS) -> list[Any]:
     """Start the threads of every QueueRunner in ``collection`` of ``sess``'s graph; returns them."""
-    from gpugraph.runtime.session import BaseSession, get_default_session
+    from gpugraph.framework.default_session import get_default_session
+    from gpugraph.runtime.session import BaseSession
 
     if sess is None:
         sess = get_default_session()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import gpugraph as tf
-from gpugraph.compiler import fuse
+from gpugraph.compiler import fuse, fused_step
 from gpugraph.testing import simulated_gpus
 
 
@@ -47,14 +47,14 @@ def test_an_elementwise_chain_is_one_step_and_gives_the_unfused_value():
 
 @pytest.mark.parametrize("n", [5, 20000])  # op by op, then (over LARGE_ELEMENTS) the compiled loop
 def test_large_arrays_run_the_compiled_loop_after_a_few_runs_with_the_same_results(n, monkeypatch):
-    monkeypatch.setattr(fuse, "COMPILE_AFTER", 2)
+    monkeypatch.setattr(fused_step, "COMPILE_AFTER", 2)
     a, b, c, total = chain_graph()
     rng = np.random.default_rng(1)
     feeds = dict(zip((a, b, c), [rng.standard_normal(n).astype(np.float32) for _ in range(3)]))
     with tf.Session() as sess:
         values = [sess.run(total, feeds) for _ in range(4)]
         step = next(s for s in last_plan(sess).steps if s.ops)
-    assert (step.fn._compiled is not None) == (n >= fuse.LARGE_ELEMENTS)
+    assert (step.fn._compiled is not None) == (n >= fused_step.LARGE_ELEMENTS)
     expected = numpy_chain(*feeds.values())
     for v in values:
         np.testing.assert_allclose(v, expected, rtol=1e-5)
@@ -135,7 +135,7 @@ def test_an_independent_step_moves_ahead_so_the_region_stays_whole():
 
 
 def test_unrelated_chains_of_different_sizes_are_not_one_region(monkeypatch):
-    monkeypatch.setattr(fuse, "COMPILE_AFTER", 1)
+    monkeypatch.setattr(fused_step, "COMPILE_AFTER", 1)
     x = tf.placeholder(tf.float32, [None], name="x")
     y = tf.placeholder(tf.float32, [None], name="y")
     ex = tf.exp(x)
@@ -143,8 +143,8 @@ def test_unrelated_chains_of_different_sizes_are_not_one_region(monkeypatch):
     a = ex * 2.0
     b = ey * 3.0
     rng = np.random.default_rng(2)
-    feeds = {x: rng.standard_normal(fuse.LARGE_ELEMENTS).astype(np.float32),
-             y: rng.standard_normal(2 * fuse.LARGE_ELEMENTS).astype(np.float32)}
+    feeds = {x: rng.standard_normal(fused_step.LARGE_ELEMENTS).astype(np.float32),
+             y: rng.standard_normal(2 * fused_step.LARGE_ELEMENTS).astype(np.float32)}
     with tf.Session() as sess:
         for _ in range(3):
             va, vb = sess.run([a, b], feeds)

@@ -55,7 +55,7 @@ def test_only_the_taken_branch_runs() -> None:
 
 
 def test_branch_sub_plans_are_compiled_once_per_plan(monkeypatch: pytest.MonkeyPatch) -> None:
-    from gpugraph.runtime import plan as plan_module
+    from gpugraph.compiler import pipeline as plan_module
 
     compiled: list[int] = []
     real = plan_module.compile_plan

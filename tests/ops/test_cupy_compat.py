@@ -33,7 +33,7 @@ from gpugraph.kernels.twins import TWINS
 from gpugraph.ops import xp_compat
 from gpugraph.ops.registry import REGISTRY, OpDef
 from gpugraph.ops.xp_compat import on_host
-from gpugraph.runtime.placer import has_gpu_kernel
+from gpugraph.compiler.place import has_gpu_kernel
 
 cu.import_op_modules()
 

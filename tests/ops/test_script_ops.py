@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import gpugraph as tf
-from gpugraph.runtime.placer import has_gpu_kernel
+from gpugraph.compiler.place import has_gpu_kernel
 
 
 @pytest.fixture(autouse=True)

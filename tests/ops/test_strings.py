@@ -7,7 +7,7 @@ import pytest
 from op_testing import run
 
 import gpugraph as tf
-from gpugraph.runtime.placer import has_gpu_kernel
+from gpugraph.compiler.place import has_gpu_kernel
 
 
 def _bytes_array(values: list, shape: tuple[int, ...]) -> np.ndarray:

@@ -66,7 +66,7 @@ def test_gradient_matches_float64_central_differences() -> None:
 
 
 def test_history_is_kept_only_when_a_gradient_in_the_plan_reads_it() -> None:
-    from gpugraph.runtime import plan as plan_module
+    from gpugraph.compiler import pipeline as plan_module
 
     g = tf.Graph()
     with g.as_default():

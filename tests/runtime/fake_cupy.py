@@ -18,19 +18,30 @@
   every runtime call fail with that status, as a missing or too old driver (35) or no GPU at all (100) does.
 - ``Device(i).compute_capability`` is CuPy's digit string ("90", "100"); a bad index raises
   cudaErrorInvalidDevice, on entering the device or asking its properties.
-Not modelled: per-stream free lists, arrays of one device used on another, ElementwiseKernel.
+- Stream capture and CUDA graphs (fake_cuda_graph.py): ``Stream.begin_capture``/``end_capture``/``is_capturing``,
+  ``cupy.cuda.Graph.launch``. Captured work is recorded, not run; host synchronisation during a capture fails
+  and invalidates it. ``FakeCuda.kernel_launches`` counts kernels run outside captures, ``graph_launches``
+  graph launches. Every pool block has an address (``MemoryPointer.ptr``), reused when the pool reuses it.
+Not modelled: per-stream free lists, arrays of one device used on another, ElementwiseKernel, a graph
+launched into a capturing stream.
 """
 
 from __future__ import annotations
 
+import contextlib
 import operator
+import threading
 import types
 import weakref
 from typing import Any
 
 import numpy as np
+from fake_cuda_graph import (CAPTURE_IMPLICIT, CAPTURE_UNSUPPORTED, ERROR_NAMES, ILLEGAL_STATE, MODE_GLOBAL,
+                             MODE_RELAXED, MODE_THREAD_LOCAL, Capture, Graph, device_arrays, new_outputs,
+                             record_kernel)
+from fake_cuda_pool import ALIGNMENT, MemoryPointer, OutOfMemoryError, Pool
 
-ALIGNMENT = 512
+__all__ = ["ALIGNMENT", "CUDARuntimeError", "FakeCuda", "MemoryPointer", "OutOfMemoryError", "Pool", "make_fake_cupy"]
 
 
 class FakeCuda:
@@ -46,28 +57,24 @@ class FakeCuda:
         self.held_elsewhere: dict[int, int] = {}  # device -> bytes other processes hold (memGetInfo's free)
         self.capability = (9, 0)  # every device's (major, minor)
         self.runtime_error: int | None = None  # a cudaError_t status every runtime call raises
-
-
-class OutOfMemoryError(MemoryError):
-    """As cupy.cuda.memory.OutOfMemoryError (CuPy 14)."""
-
-    def __init__(self, size: int, total: int, limit: int = 0):
-        if limit == 0:
-            msg = f"Out of memory allocating {size:,} bytes (allocated so far: {total:,} bytes)."
-        else:
-            msg = (f"Out of memory allocating {size:,} bytes (allocated so far: {total:,} bytes, "
-                   f"limit set to: {limit:,} bytes).")
-        super().__init__(msg)
+        self.captures: list[Capture] = []  # capture sequences in progress, on any stream
+        self.kernel_launches = 0  # kernels run outside a capture (a graph's replay is not counted here)
+        self.graph_launches = 0
+        self.next_address: dict[int, int] = {}  # device -> address of its next new block (all pools)
+        self.pools: list = []  # every MemoryPool made (the default one first)
+        self.allocator = threading.local()  # cupy.cuda.using_allocator's per-thread allocator
 
 
 class CUDARuntimeError(RuntimeError):
     """As cupy_backends.cuda.api.runtime.CUDARuntimeError: ``status`` is the cudaError_t code."""
 
-    _NAMES = {2: ("cudaErrorMemoryAllocation", "out of memory"),
+    _NAMES = {1: ("cudaErrorInvalidValue", "invalid argument"),
+              2: ("cudaErrorMemoryAllocation", "out of memory"),
               35: ("cudaErrorInsufficientDriver", "CUDA driver version is insufficient for CUDA runtime version"),
               100: ("cudaErrorNoDevice", "no CUDA-capable device is detected"),
               101: ("cudaErrorInvalidDevice", "invalid device ordinal"),
-              700: ("cudaErrorIllegalAddress", "an illegal memory access was encountered")}
+              700: ("cudaErrorIllegalAddress", "an illegal memory access was encountered"),
+              **ERROR_NAMES}
 
     def __init__(self, status: int):
         self.status = status
@@ -79,94 +86,18 @@ class FakePinned(bytearray):
     """Pinned host memory: a buffer (rounded up, as CuPy's pinned pool does)."""
 
 
-class MemoryPointer:
-    """A block taken from the pool; returned to the pool's cache when collected."""
-
-    def __init__(self, pool: Pool, device: int, size: int):
-        self.device_id = device
-        self.size = size
-        weakref.finalize(self, pool._give_back, device, size)
-
-
-class Pool:
-    """CuPy's MemoryPool: one sub-pool per device, every method on the current device."""
-
-    def __init__(self, state: FakeCuda):
-        self._state = state
-        self._used: dict[int, int] = {}
-        self._cached: dict[int, list[int]] = {}
-        self._limit: dict[int, int] = {}
-
-    def _dev(self) -> int:
-        return self._state.device_stack[-1]
-
-    def _note(self, *call: Any) -> None:
-        self._state.pool_calls.append((call[0], self._dev(), self._state.stream_stack[-1]) + call[1:])
-
-    def _give_back(self, device: int, size: int) -> None:
-        self._used[device] -= size
-        self._cached.setdefault(device, []).append(size)
-
-    def used_bytes(self) -> int:
-        return self._used.get(self._dev(), 0)
-
-    def free_bytes(self) -> int:
-        return sum(self._cached.get(self._dev(), []))
-
-    def total_bytes(self) -> int:
-        return self.used_bytes() + self.free_bytes()
-
-    def set_limit(self, size: int | None = None, fraction: float | None = None) -> None:
-        self._note("set_limit", size, fraction)
-        if size is not None and fraction is not None:
-            raise ValueError("size and fraction cannot be specified at one time")
-        if fraction is not None:
-            if not 0 <= fraction <= 1:
-                raise ValueError(f"memory limit fraction out of range: {fraction}")
-            size = int(self._state.total_memory * fraction)
-        self._limit[self._dev()] = int(size or 0)
-
-    def get_limit(self) -> int:
-        return self._limit.get(self._dev(), 0)
-
-    def free_all_blocks(self, stream: Any = None) -> None:
-        self._note("free_all_blocks")
-        self._cached[self._dev()] = []
-
-    def malloc(self, nbytes: int) -> MemoryPointer:
-        self._note("malloc", nbytes)
-        return self._alloc(nbytes)
-
-    def _alloc(self, nbytes: int) -> MemoryPointer:
-        dev = self._dev()
-        size = -(-int(nbytes) // ALIGNMENT) * ALIGNMENT
-        cached = sorted(self._cached.setdefault(dev, []))
-        fit = next((b for b in cached if b >= size), None)
-        if fit is not None:  # cut from a cached block; the rest stays cached
-            cached.remove(fit)
-            if fit > size:
-                cached.append(fit - size)
-            self._cached[dev] = cached
-        else:
-            if not self._fits(size):
-                self._cached[dev] = []  # CuPy frees the cached blocks and tries again
-                if not self._fits(size):
-                    raise OutOfMemoryError(size, self.total_bytes(), self.get_limit())
-        self._used[dev] = self._used.get(dev, 0) + size
-        return MemoryPointer(self, dev, size)
-
-    def _fits(self, size: int) -> bool:
-        total, limit = self.total_bytes(), self.get_limit()
-        device_free = self._state.total_memory - total - self._state.held_elsewhere.get(self._dev(), 0)
-        return size <= device_free and (limit == 0 or total + size <= limit)
-
-
 def _unwrap(value: Any) -> Any:
     if isinstance(value, FakeArray):
         return value._data
     if isinstance(value, (list, tuple)):
         return type(value)(_unwrap(v) for v in value)
     return value
+
+
+def _method(name: str) -> Any:
+    def call(data: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+        return getattr(data, name)(*args, **kwargs)
+    return call
 
 
 class FakeArray:
@@ -194,65 +125,59 @@ class FakeArray:
         attr = getattr(self._data, name)
         if not callable(attr):
             return attr
-        self._module._wrap.flush()
-        return lambda *a, **k: self._module._wrap(attr(*_unwrap(a), **{n: _unwrap(v) for n, v in k.items()}),
-                                                  (self,) + tuple(v for v in a if isinstance(v, FakeArray)))
+        return lambda *a, **k: self._module._kernel(_method(name), (self,) + a, k)
 
     def __getitem__(self, key: Any) -> Any:
-        self._module._wrap.flush()
-        return self._module._wrap(self._data[_unwrap(key)], (self,))
+        return self._module._kernel(operator.getitem, (self, key))
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        self._module._wrap.flush()
-        self._data[_unwrap(key)] = _unwrap(value)
+        self._module._kernel(operator.setitem, (self, key, value), in_place=True)
 
     def __len__(self) -> int:
         return len(self._data)
 
+    # CuPy reads a device scalar with get(): a host synchronisation
     def __bool__(self) -> bool:
-        return bool(self._data)
+        return bool(self.get())
 
     def __float__(self) -> float:
-        return float(self._data)
+        return float(self.get())
 
     def __int__(self) -> int:
-        return int(self._data)
+        return int(self.get())
 
     def __index__(self) -> int:
-        return operator.index(self._data)
+        return operator.index(self.get())
+
+    def item(self, *args: Any) -> Any:
+        return self.get().item(*args)
+
+    def tolist(self) -> Any:
+        return self.get().tolist()
 
     def __iter__(self) -> Any:
         return (self[i] for i in range(len(self)))
 
     def __repr__(self) -> str:
-        return f"array({self._data!r}, device={self.data.device_id})"
+        return f"array({self.get()!r}, device={self.data.device_id})"
 
     def set(self, arr: np.ndarray, stream: Any = None) -> None:
         assert isinstance(arr, np.ndarray) and arr.shape == self.shape and arr.dtype == self.dtype
         assert stream is not None, "the backend copies on its own stream"
-        src = weakref.ref(arr)
-
-        def copy() -> None:
-            buf = src()
-            if buf is None:
-                raise AssertionError("host buffer freed before the asynchronous copy ran")
-            np.copyto(self._data, buf)
-        stream.queue.append(copy)
+        self._module._upload(self, arr, stream)
 
     def get(self, stream: Any = None) -> np.ndarray:
         stream = stream or self._module._state.stream_stack[-1]
-        if stream is not None:  # None: the legacy default stream, which this fake never queues on
+        if stream is None:  # the legacy default stream, which this fake never queues on
+            self._module._legacy_stream_work()
+        else:
             stream.synchronize()
         return self._data.copy()
 
 
 def _binary(name: str) -> Any:
     def method(self: FakeArray, other: Any) -> Any:
-        self._module._wrap.flush()
-        result = getattr(self._data, name)(_unwrap(other))
-        if result is NotImplemented:
-            return result
-        return self._module._wrap(result, (self,))
+        return self._module._kernel(_method(name), (self, other), in_place=name.startswith("__i"))
     return method
 
 
@@ -263,44 +188,41 @@ for _op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", 
 for _name in ("__lt__", "__le__", "__eq__", "__ne__", "__gt__", "__ge__"):
     setattr(FakeArray, _name, _binary(_name))
 for _name in ("__neg__", "__pos__", "__abs__", "__invert__"):
-    setattr(FakeArray, _name, lambda self, _n=_name: (self._module._wrap.flush(),
-                                                       self._module._wrap(getattr(self._data, _n)(), (self,)))[1])
+    setattr(FakeArray, _name, lambda self, _n=_name: self._module._kernel(_method(_n), (self,)))
 FakeArray.__hash__ = None  # type: ignore[assignment]
 
 
 class _Namespace(types.ModuleType):
     """``cupy`` and its array submodules: NumPy's functions over fake arrays."""
 
-    def __init__(self, name: str, source: Any, wrap: Any):
+    def __init__(self, name: str, source: Any, kernel: Any):
         super().__init__(name)
         self._source = source
-        self._wrap_result = wrap
+        self._run_kernel = kernel
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
         attr = getattr(self._source, name)  # AttributeError when NumPy lacks it too
         if isinstance(attr, types.ModuleType):
-            return _Namespace(f"{self.__name__}.{name}", attr, self._wrap_result)
+            return _Namespace(f"{self.__name__}.{name}", attr, self._run_kernel)
         if isinstance(attr, type) or not callable(attr):
             return attr
-        return _Function(attr, self._wrap_result)
+        return _Function(attr, self._run_kernel)
 
 
 class _Function:
-    def __init__(self, fn: Any, wrap: Any):
+    def __init__(self, fn: Any, kernel: Any):
         self._fn = fn
-        self._wrap = wrap
+        self._kernel = kernel
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         out = kwargs.get("out")
-        inputs = tuple(a for a in args if isinstance(a, FakeArray))
-        self._wrap.flush()
-        result = self._fn(*_unwrap(args), **{n: _unwrap(v) for n, v in kwargs.items()})
-        return out if isinstance(out, FakeArray) else self._wrap(result, inputs)
+        result = self._kernel(self._fn, args, kwargs)
+        return out if isinstance(out, FakeArray) else result
 
     def __getattr__(self, name: str) -> Any:  # ufunc methods: reduce, outer, at...
-        return _Function(getattr(self._fn, name), self._wrap)
+        return _Function(getattr(self._fn, name), self._kernel)
 
 
 def make_fake_cupy(state: FakeCuda) -> types.ModuleType:
@@ -318,18 +240,82 @@ def make_fake_cupy(state: FakeCuda) -> types.ModuleType:
         for source in inputs:  # a view shares its base's block
             if np.may_share_memory(result, source._data):
                 return array_class(result, source.data)
-        return array_class(result, pool._alloc(result.nbytes))
+        malloc = getattr(state.allocator, "malloc", None)  # cupy.cuda.using_allocator's, in this thread
+        return array_class(result, malloc(result.nbytes) if malloc is not None else pool._alloc(result.nbytes))
 
     def flush() -> None:
         stream = state.stream_stack[-1]
         while stream is not None and stream.queue:
             stream.queue.pop(0)()
 
+    def is_legacy(stream: Any) -> bool:
+        return stream is None or stream.ptr == 0
+
+    def legacy_stream_work() -> None:
+        """Legacy-stream work waits for the device's blocking streams: CUDA refuses it while one captures."""
+        device = state.device_stack[-1]
+        for capture in list(state.captures):
+            if not capture.stream.non_blocking and capture.stream.device_id == device:
+                capture.fail(CAPTURE_IMPLICIT)
+
+    def kernel(fn: Any, args: tuple, kwargs: dict | None = None, in_place: bool = False) -> Any:
+        """Run (or, on a capturing stream, record) one kernel on the current stream."""
+        kwargs = kwargs or {}
+        in_place = in_place or kwargs.get("out") is not None
+        stream = state.stream_stack[-1]
+        if is_legacy(stream):
+            legacy_stream_work()
+        if getattr(stream, "capture", None) is not None:
+            return record_kernel(stream.capture, fn, args, kwargs, in_place, wrap, array_class)
+        flush()
+        sources = tuple(device_arrays((args, kwargs), FakeArray))
+        result = fn(*_unwrap(args), **{n: _unwrap(v) for n, v in kwargs.items()})
+        wrapped = wrap(result, sources)
+        if result is not NotImplemented and (in_place or result is None or new_outputs(wrapped, sources, FakeArray)):
+            state.kernel_launches += 1
+        return wrapped
+
+    def upload(dst: FakeArray, arr: np.ndarray, stream: Any) -> None:
+        """Host-to-device copy queued on ``stream``: it reads the host buffer when it runs."""
+        if is_legacy(stream):
+            legacy_stream_work()
+        src, target = weakref.ref(arr), dst._data
+
+        def copy() -> None:
+            buf = src()
+            if buf is None:
+                raise AssertionError("host buffer freed before the asynchronous copy ran")
+            np.copyto(target, buf)
+        capture = stream.capture
+        if capture is None:
+            stream.queue.append(copy)
+            return
+        capture.check()
+        capture.touch(dst)
+        copy()  # now, for the rest of the capture; end_capture undoes it
+        capture.nodes.append(copy)
+
+    def launch_graph(replay: Any, stream: Any) -> None:
+        stream = stream if stream is not None else state.stream_stack[-1]
+        if is_legacy(stream):
+            legacy_stream_work()
+        if getattr(stream, "capture", None) is not None:
+            raise NotImplementedError("the fake CuPy does not model a graph launched into a capturing stream")
+        state.graph_launches += 1
+        if is_legacy(stream):
+            replay()
+        else:
+            stream.queue.append(replay)
+
     wrap.flush = flush
-    cupy = _Namespace("cupy", np, wrap)
+    cupy = _Namespace("cupy", np, kernel)
     cupy.__version__ = "14.2.0"
     array_class = type("ndarray", (FakeArray,), {"_module": cupy})
     cupy._wrap = wrap
+    cupy._kernel = kernel
+    cupy._upload = upload
+    cupy._launch_graph = launch_graph
+    cupy._legacy_stream_work = legacy_stream_work
     cupy._state = state
 
     def runtime_call(device: int | None = None) -> None:
@@ -362,10 +348,17 @@ def make_fake_cupy(state: FakeCuda) -> types.ModuleType:
             state.device_stack.pop()
 
     class Stream:
-        def __init__(self, non_blocking: bool = False):
-            self.device_id = state.device_stack[-1]
+        _next_ptr = 0x10000
+
+        def __init__(self, null: bool = False, non_blocking: bool = False, ptds: bool = False,
+                     priority: int | None = None):
+            self.device_id = -1 if null else state.device_stack[-1]
+            self.non_blocking = non_blocking
+            self.ptr = 0 if null else Stream._next_ptr
+            Stream._next_ptr += 0 if null else 0x100
             self.queue: list = []
             self.syncs = 0
+            self.capture: Capture | None = None
 
         def __enter__(self) -> Stream:
             state.stream_stack.append(self)
@@ -375,10 +368,47 @@ def make_fake_cupy(state: FakeCuda) -> types.ModuleType:
             state.stream_stack.pop()
 
         def synchronize(self) -> None:
+            if self.ptr == 0:
+                legacy_stream_work()
+            if self.capture is not None:
+                self.capture.fail(CAPTURE_UNSUPPORTED)
             for job in self.queue:
                 job()
             self.queue.clear()
             self.syncs += 1
+
+        def begin_capture(self, mode: int | None = None) -> None:
+            if self.ptr == 0:
+                raise RuntimeError("cannot capture on the default (legacy) stream")
+            mode = MODE_RELAXED if mode is None else mode  # CuPy's default: the pool may need to grow
+            if mode not in (MODE_GLOBAL, MODE_THREAD_LOCAL, MODE_RELAXED):
+                raise CUDARuntimeError(1)
+            if self.capture is not None:
+                raise CUDARuntimeError(ILLEGAL_STATE)
+            while self.queue:  # work queued before the capture is not part of it
+                self.queue.pop(0)()
+            self.capture = Capture(self, mode, CUDARuntimeError)
+            state.captures.append(self.capture)
+
+        def end_capture(self) -> Graph:
+            capture = self.capture
+            if capture is None:
+                raise CUDARuntimeError(ILLEGAL_STATE)
+            self.capture = None
+            state.captures.remove(capture)
+            capture.finish()
+            capture.check()
+            return Graph._from_capture(capture, cupy)
+
+        def is_capturing(self) -> bool:
+            if self.ptr == 0:
+                legacy_stream_work()
+                return False
+            if self.capture is not None and self.capture.invalidated:
+                raise RuntimeError("the stream was capturing, but an error has invalidated the capture sequence")
+            return self.capture is not None
+
+    Stream.null = Stream(null=True)
 
     def empty(shape: Any, dtype: Any = float) -> FakeArray:
         dt = np.dtype(dtype)  # uninitialised memory: filled with junk, never zeros
@@ -389,7 +419,7 @@ def make_fake_cupy(state: FakeCuda) -> types.ModuleType:
     def free_memory() -> int:
         """What cudaMemGetInfo reports free on the current device: not held by any pool or process."""
         device = state.device_stack[-1]
-        return state.total_memory - pool.total_bytes() - state.held_elsewhere.get(device, 0)
+        return state.total_memory - sum(p.total_bytes() for p in state.pools) - state.held_elsewhere.get(device, 0)
 
     def alloc_pinned_memory(nbytes: int) -> FakePinned:
         buf = FakePinned(-(-nbytes // 1024) * 1024)
@@ -406,11 +436,27 @@ def make_fake_cupy(state: FakeCuda) -> types.ModuleType:
         memGetInfo=lambda: (runtime_call(), (free_memory(), state.total_memory))[1],
         getDeviceProperties=device_properties,
         CUDARuntimeError=CUDARuntimeError,
+        streamCaptureModeGlobal=MODE_GLOBAL, streamCaptureModeThreadLocal=MODE_THREAD_LOCAL,
+        streamCaptureModeRelaxed=MODE_RELAXED,
     )
+    @contextlib.contextmanager
+    def using_allocator(allocator: Any = None) -> Any:
+        """Allocations of this thread go to ``allocator`` (a ``malloc(nbytes) -> MemoryPointer``) inside."""
+        previous = getattr(state.allocator, "malloc", None)
+        state.allocator.malloc = allocator
+        try:
+            yield
+        finally:
+            state.allocator.malloc = previous
+
     cupy.cuda = types.SimpleNamespace(
         Device=Device, Stream=Stream, runtime=runtime, alloc_pinned_memory=alloc_pinned_memory,
+        MemoryPool=lambda allocator=None: Pool(state), using_allocator=using_allocator,
         memory=types.SimpleNamespace(OutOfMemoryError=OutOfMemoryError, MemoryPointer=MemoryPointer),
+        Graph=Graph, graph=types.SimpleNamespace(Graph=Graph),
+        get_current_stream=lambda device_id=-1: state.stream_stack[-1] or Stream.null,
     )
+    cupy.asnumpy = lambda a, stream=None: a.get(stream=stream) if isinstance(a, FakeArray) else np.asarray(a)
     cupy.ndarray = array_class
     cupy.empty = empty
     cupy.get_default_memory_pool = lambda: pool

@@ -15,10 +15,10 @@ from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.framework.tensor_shape import TensorShape
 from gpugraph.ops.registry import REGISTRY
 from gpugraph.runtime.devices import DeviceTable, simulated_table
-from gpugraph.runtime.placer import (
+from gpugraph.compiler.place import (
     Placement, PlacementError, explain, has_gpu_kernel, log_lines, memory_report, place, primary_variable,
 )
-from gpugraph.runtime.plan import needed_ops, schedule
+from gpugraph.compiler.schedule import needed_ops, schedule
 from gpugraph.runtime.sizes import memory_use, resolve_shapes, shape_bytes
 
 BIG = 1 << 40

@@ -15,28 +15,12 @@ import functools
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 if TYPE_CHECKING:
-    from gpugraph.runtime.plan import ExecutionPlan, Step
+    from gpugraph.compiler.ir import ExecutionPlan, Step
 
 PLAN_FILENAME = "<gpugraph plan>"  # the generated code's file name: how tracebacks find plan steps
 CHUNK_STEPS = 2000
 EAGER_STEPS = 2000  # plans this small compile before their first run
 Hook = Callable[[list[Any]], Any]
-
-
-def releases_after(steps: Sequence[Step], fetch_slots: Sequence[int | None]) -> list[tuple[int, ...]]:
-    """For each step, the slots nothing reads after it: dropped there so their memory comes back."""
-    keep = {s for s in fetch_slots if s is not None}
-    last: dict[int, int] = {}
-    for i, step in enumerate(steps):
-        for slot in step.outputs:
-            last.setdefault(slot, i)
-        for slot in step.inputs:
-            last[slot] = i
-    out: list[list[int]] = [[] for _ in steps]
-    for slot, i in last.items():
-        if slot not in keep:
-            out[i].append(slot)
-    return [tuple(r) if len(r) < 2 else tuple(sorted(r)) for r in out]
 
 
 class Runner:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import gpugraph as tf
-from gpugraph.runtime import plan as plan_lib
+from gpugraph.compiler import fold, schedule
 
 
 @pytest.fixture(autouse=True)
@@ -140,7 +140,7 @@ def test_each_update_runs_as_soon_as_its_own_reads_are_done():
     """A group of assign_add(v, f(v)) keeps one temporary alive at a time, not one per variable."""
     variables = [tf.Variable(tf.zeros([4]), name=f"v{i}") for i in range(4)]
     updates = [tf.assign_add(v, v * 0.5) for v in variables]
-    order = plan_lib.schedule(plan_lib.needed_ops(updates, set()), set())
+    order = schedule.prune(updates, set())
     pos = {op: i for i, op in enumerate(order)}
     temps = [u.op.inputs[1].op for u in updates]
     for i in range(3):
@@ -165,7 +165,7 @@ def test_large_folded_values_are_not_kept_in_the_plan():
     with tf.Session() as sess:
         sess.run(v.initializer)
         plan = next(iter(sess._runs.values())).plan
-        assert all(getattr(x, "nbytes", 0) <= plan_lib.FOLD_LIMIT_BYTES for x in plan.template)
+        assert all(getattr(x, "nbytes", 0) <= fold.FOLD_LIMIT_BYTES for x in plan.template)
         np.testing.assert_array_equal(sess.run(v), np.zeros([1024, 1024], np.float32))
         assert sess.run(small) == 6.0
         folded = next(c.plan for k, c in sess._runs.items() if c.plan.fetch_slots and not c.plan.steps)
@@ -186,7 +186,7 @@ def test_cycle_free_schedule_is_topological():
     a = tf.constant(1.0)
     b = a + 1.0
     c = b * a
-    order = plan_lib.schedule(plan_lib.needed_ops([c], set()), set())
+    order = schedule.prune([c], set())
     pos = {op: i for i, op in enumerate(order)}
     assert pos[a.op] < pos[b.op] < pos[c.op]
 

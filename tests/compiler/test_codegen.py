@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import gpugraph as tf
-from gpugraph.runtime import runner as runner_lib
+from gpugraph.compiler import codegen as runner_lib
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,133 @@
+"""A fused step's function: its member ops run as one region, or one by one.
+
+On a GPU the region is one ``cupy.ElementwiseKernel`` (gpugraph.fusion). On the CPU it runs as one
+compiled C++ loop when its arrays are large (a NumPy call per op costs more in memory traffic than it
+saves), and as the members' own functions when they are small or no compiler is installed; the loop is
+compiled once the region has run ``COMPILE_AFTER`` times with large arrays, so a plan run once or
+twice never waits for the compiler.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from gpugraph.framework.tensor import Operation
+
+LARGE_ELEMENTS = 8192  # on the CPU, regions over fewer elements run op by op
+COMPILE_AFTER = 3
+
+
+def static_size(shape: Any) -> int | None:
+    if shape is None or any(d is None for d in shape):
+        return None
+    size = 1
+    for d in shape:
+        size *= d
+    return size
+
+
+def _largest_input(region: Any) -> int:
+    """The region input most likely to be its largest: one of unknown size, else the biggest."""
+    sizes = [static_size(i.shape) for i in region.inputs]
+    unknown = [k for k, n in enumerate(sizes) if n is None]
+    return unknown[0] if unknown else max(range(len(sizes)), key=lambda k: sizes[k])
+
+
+@dataclass(frozen=True)
+class Member:
+    """One op of a fused step: its function and where its operands and result live among the step's
+    locals (the step's inputs first, then each member's result)."""
+
+    op: Operation
+    fn: Callable[..., Any]
+    operands: tuple[int, ...]
+
+
+class FusedStep:
+    """The function of a fused step: ``fused(*inputs)`` -> its outputs (one value, or a tuple)."""
+
+    def __init__(self, members: Sequence[Member], n_inputs: int, outputs: tuple[int, ...], region: Any,
+                 on_gpu: bool):
+        self.members = tuple(members)
+        self.ops = tuple(m.op for m in members)
+        self.n_inputs = n_inputs
+        self.outputs = outputs  # local indices of the step's outputs
+        self.region = region
+        self.on_gpu = on_gpu
+        self._compiled: Any = None
+        self._large_runs = 0
+        self._small: Callable[..., Any] | None = None  # generated on the second small call, as runners compile
+        self._small_calls = 0
+        self._probe = _largest_input(region)  # the input whose size tells whether the region is large
+
+    def __call__(self, *xs: Any) -> Any:
+        if self.on_gpu:
+            from gpugraph.fusion import run_on_device
+
+            try:
+                outs = run_on_device(self.region, *xs)
+            except ValueError:  # run-time shapes that do not share one iteration space
+                return self._op_by_op(xs)
+            return outs[0] if len(outs) == 1 else outs
+        if xs[self._probe].size >= LARGE_ELEMENTS:
+            compiled = self._compiled or self._compile()
+            if compiled is not None:
+                try:
+                    outs = compiled(*xs)
+                except ValueError:  # run-time shapes that do not share one iteration space
+                    return self._op_by_op(xs)
+                return outs[0] if len(outs) == 1 else outs
+        small = self._small
+        if small is None:
+            self._small_calls += 1
+            if self._small_calls == 1:
+                return self._op_by_op(xs)
+            small = self._small = self._straight_line()
+        try:
+            return small(*xs)
+        except Exception:
+            return self._op_by_op(xs)  # again, one op at a time, to say which op failed on what
+
+    def _straight_line(self) -> Callable[..., Any]:
+        """The members as one generated function: small arrays cost what the unfused steps cost."""
+        names = [f"v{i}" for i in range(self.n_inputs + len(self.members))]
+        env: dict[str, Any] = {}
+        lines = [f"def run({', '.join(names[:self.n_inputs])}):"]
+        for k, member in enumerate(self.members):
+            env[f"f{k}"] = member.fn
+            args = ", ".join(names[i] for i in member.operands)
+            lines.append(f"    {names[self.n_inputs + k]} = f{k}({args})")
+        result = ", ".join(names[i] for i in self.outputs)
+        lines.append(f"    return {result}" + ("," if len(self.outputs) > 1 else ""))
+        exec(compile("\n".join(lines), "<gpugraph fused region>", "exec"), env)  # slot numbers only
+        return env["run"]
+
+    def _compile(self) -> Any:
+        self._large_runs += 1
+        if self._large_runs < COMPILE_AFTER:
+            return None
+        from gpugraph.fusion import compiled
+
+        if not compiled.available():
+            self._large_runs = -(1 << 62)  # never again
+            return None
+        try:
+            self._compiled = compiled.CompiledRegion(self.region)
+        except (RuntimeError, OSError):  # a compiler that fails here: the ops still run one by one
+            self._large_runs = -(1 << 62)
+            return None
+        return self._compiled
+
+    def _op_by_op(self, xs: tuple[Any, ...]) -> Any:
+        env = list(xs)
+        for member in self.members:
+            args = [env[i] for i in member.operands]
+            try:
+                env.append(member.fn(*args))
+            except Exception as e:  # run errors name the op and its inputs, not the region
+                e.gpugraph_step = (member.op, args)  # type: ignore[attr-defined]
+                raise
+        if len(self.outputs) == 1:
+            return env[self.outputs[0]]
+        return tuple(env[i] for i in self.outputs)

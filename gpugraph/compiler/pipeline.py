@@ -1,0 +1,78 @@
+"""The plan compiler: (fetches, feeds) -> an ExecutionPlan, as a composition of passes.
+
+    prune -> place -> build -> fold -> CSE -> fuse -> insert copies -> memory plan -> lower
+          -> capture segments (GPU runs replayed as CUDA graphs) -> runner
+
+Each pass is a function from plan to plan (gpugraph.compiler.ir.Plan) in its own module, tested on
+its own. Running the result is one generated Python function calling each step's function in order
+(gpugraph.compiler.codegen): no graph code on the hot path.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any, Callable, Mapping, Sequence
+
+from gpugraph.compiler.build import build
+from gpugraph.compiler.copies import insert_copies
+from gpugraph.compiler.cse import cse
+from gpugraph.compiler.fold import fold
+from gpugraph.compiler.fuse import fuse
+from gpugraph.compiler.ir import ExecutionPlan, Plan, RunContext
+from gpugraph.compiler.lower import lower_steps
+from gpugraph.compiler.memory_plan import plan_memory
+from gpugraph.compiler.schedule import prune
+from gpugraph.compiler.segments import capture_segments
+from gpugraph.framework.tensor import Operation, Tensor
+from gpugraph.runtime.host_memory import keep_freed_host_memory
+from gpugraph.compiler.codegen import generate_runner
+
+Pass = Callable[[Plan, RunContext], Plan]
+PASSES: tuple[Pass, ...] = (fold, cse, fuse, insert_copies, plan_memory, lower_steps, capture_segments)
+
+
+def compile_plan(fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor], ctx: RunContext,
+                 placements: Mapping[Operation, Any] | None = None,
+                 order: Sequence[Operation] | None = None,
+                 place: Callable[[list[Operation]], Mapping[Operation, Any] | None] | None = None) -> ExecutionPlan:
+    """The plan for ``fetches`` given ``feeds``. ``order``: the pruned, ordered ops if known already;
+    ``place`` (the session's placer) or ``placements`` put ops on devices (None: all on the host)."""
+    keep_freed_host_memory()  # once per process: each step's host buffers reuse the last step's pages
+    if order is None:
+        order = prune(fetches, set(feeds))
+    if place is not None:
+        placements = place(list(order))
+    token = _plan_ops.set(frozenset(order))
+    try:
+        plan = build(fetches, feeds, order, ctx, placements)
+        for run_pass in PASSES:
+            plan = run_pass(plan, ctx)
+        return generate(plan, ctx)
+    finally:
+        _plan_ops.reset(token)
+
+
+def generate(plan: Plan, ctx: RunContext) -> ExecutionPlan:
+    """The runnable plan: a slot list template and the generated runner."""
+    return ExecutionPlan(
+        template=[plan.template.get(i) for i in range(plan.n_slots)],
+        steps=plan.steps,
+        feeds=plan.feeds,
+        fetch_slots=plan.fetch_slots,
+        copy_on_fetch=plan.copy_on_fetch,
+        precheck=plan.precheck,
+        runner=generate_runner(plan.steps, plan.releases),
+        placements=plan.placements,
+        releases=plan.releases,
+        replay_runner=None if plan.replay_steps is None else generate_runner(plan.replay_steps, plan.replay_releases),
+        replay_steps=plan.replay_steps,
+    )
+
+
+# The ops of the plan being compiled: a lowering may ask whether an output of its op is read in it
+# (a loop keeps its per-iteration values only when a gradient in the same plan reads them).
+_plan_ops: contextvars.ContextVar[frozenset[Operation]] = contextvars.ContextVar("plan_ops", default=frozenset())
+
+
+def ops_in_plan() -> frozenset[Operation]:
+    return _plan_ops.get()
