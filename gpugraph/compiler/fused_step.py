@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from gpugraph.framework.tensor import Operation
 
 LARGE_ELEMENTS = 8192  # on the CPU, regions over fewer elements run op by op
@@ -35,6 +37,23 @@ def _largest_input(region: Any) -> int:
 
 
 @dataclass(frozen=True)
+class FusedRegion:
+    """How a fused step's members map onto its region: the first ``n_views`` members are views of the
+    step's inputs run before the region (no kernel of their own); ``region_inputs`` are the locals the
+    region reads; a ``reduction`` (its other operands at ``extras``) ends the region."""
+
+    region: Any
+    n_views: int
+    region_inputs: tuple[int, ...]
+    reduction: Any = None  # gpugraph.fusion.reduction.Reduction
+    extras: tuple[int, ...] = ()
+
+
+class _Unfit(Exception):
+    """Run-time shapes the fused paths do not take: the members run one by one."""
+
+
+@dataclass(frozen=True)
 class Member:
     """One op of a fused step: its function and where its operands and result live among the step's
     locals (the step's inputs first, then each member's result)."""
@@ -53,29 +72,44 @@ class FusedStep:
         self.ops = tuple(m.op for m in members)
         self.n_inputs = n_inputs
         self.outputs = outputs  # local indices of the step's outputs
-        self.region = region
+        if not isinstance(region, FusedRegion):
+            region = FusedRegion(region, 0, tuple(range(n_inputs)))
+        self.layout = region
+        self.region = region.region
+        self._plain = region.n_views == 0 and region.region_inputs == tuple(range(n_inputs))
         self.on_gpu = on_gpu
         self._compiled: Any = None
         self._large_runs = 0
         self._small: Callable[..., Any] | None = None  # generated on the second small call, as runners compile
         self._small_calls = 0
-        self._probe = _largest_input(region)  # the input whose size tells whether the region is large
+        self._probe = _largest_input(self.region)  # the input whose size tells whether the region is large
 
     def __call__(self, *xs: Any) -> Any:
+        if self._plain:
+            env, args = xs, xs
+        else:
+            try:
+                env, args = self._region_args(xs)
+            except Exception:
+                return self._op_by_op(xs)  # the view fails again there, named as its own op
         if self.on_gpu:
             from gpugraph.fusion import run_on_device
 
             try:
-                outs = run_on_device(self.region, *xs)
-            except ValueError:  # run-time shapes that do not share one iteration space
+                if self.layout.reduction is not None:
+                    return self._reduced(args, env, None)
+                outs = run_on_device(self.region, *args)
+            except (ValueError, _Unfit):  # run-time shapes that do not share one iteration space
                 return self._op_by_op(xs)
             return outs[0] if len(outs) == 1 else outs
-        if xs[self._probe].size >= LARGE_ELEMENTS:
+        if args[self._probe].size >= LARGE_ELEMENTS:
             compiled = self._compiled or self._compile()
             if compiled is not None:
                 try:
-                    outs = compiled(*xs)
-                except ValueError:  # run-time shapes that do not share one iteration space
+                    if self.layout.reduction is not None:
+                        return self._reduced(args, env, compiled)
+                    outs = compiled(*args)
+                except (ValueError, _Unfit):  # run-time shapes that do not share one iteration space
                     return self._op_by_op(xs)
                 return outs[0] if len(outs) == 1 else outs
         small = self._small
@@ -88,6 +122,37 @@ class FusedStep:
             return small(*xs)
         except Exception:
             return self._op_by_op(xs)  # again, one op at a time, to say which op failed on what
+
+    def _region_args(self, xs: tuple[Any, ...]) -> tuple[list[Any], tuple[Any, ...]]:
+        """The step's locals after its views, and the region's inputs among them."""
+        env = list(xs)
+        for member in self.members[:self.layout.n_views]:
+            env.append(member.fn(*[env[i] for i in member.operands]))
+        return env, tuple(env[i] for i in self.layout.region_inputs)
+
+    def _reduced(self, args: tuple[Any, ...], env: Sequence[Any], compiled: Any) -> Any:
+        """The region ending in its reduction: one ReductionKernel on a GPU (``compiled`` None), else the
+        compiled loop block by block."""
+        from gpugraph.fusion import reduction as reductions
+
+        shapes = [tuple(a.shape) for a in args]
+        shape = tuple(np.broadcast_shapes(*shapes))
+        if 0 in shape or tuple(self.region.output_shapes(shapes)[0]) != shape:
+            raise _Unfit  # an empty result, or one that does not span the iteration space
+        plan = self.layout.reduction.plan(shape, [env[i] for i in self.layout.extras])
+        if plan is None:
+            raise _Unfit
+        axes, out_shape = plan
+        if compiled is None:
+            if not axes:
+                from gpugraph.fusion import run_on_device
+
+                return run_on_device(self.region, *args)[0].reshape(out_shape)
+            return reductions.reduce_on_device(self.region, self.layout.reduction, args, axes, out_shape)
+        if not axes:
+            return compiled(*args)[0].reshape(out_shape)
+        dtype = np.dtype(self.region.dtype_of(self.region.outputs[0]))
+        return reductions.reduce_on_host(compiled, args, self.layout.reduction, axes, out_shape, shape, dtype)
 
     def _straight_line(self) -> Callable[..., Any]:
         """The members as one generated function: small arrays cost what the unfused steps cost."""

@@ -58,8 +58,8 @@ def node_expression(template: str, operands: list[str], dtype: str) -> str:
     return _OPERAND.sub(operand, expr)
 
 
-def kernel_text(region: Region) -> KernelText:
-    """The ElementwiseKernel source of ``region`` (a pure function of its key)."""
+def node_lines(region: Region) -> list[str]:
+    """One C statement per node: ``const T vK = EXPR;`` over the inputs ``x0..`` and earlier nodes."""
     lines = []
     for k, node in enumerate(region.nodes):
         in_dtypes = tuple(region.dtype_of(r) for r in node.operands)
@@ -68,6 +68,12 @@ def kernel_text(region: Region) -> KernelText:
         compute = "float64" if node.op_type == "Cast" else in_dtypes[-1]
         expr = node_expression(template, [_value(r) for r in node.operands], compute)
         lines.append(f"const {C_TYPES[node.dtype]} v{k} = {expr};  // {node.op_type}")
+    return lines
+
+
+def kernel_text(region: Region) -> KernelText:
+    """The ElementwiseKernel source of ``region`` (a pure function of its key)."""
+    lines = node_lines(region)
     for j, ref in enumerate(region.outputs):
         lines.append(f"y{j} = {_value(ref)};")
     in_params = ", ".join(f"{i.dtype} x{k}" for k, i in enumerate(region.inputs))
