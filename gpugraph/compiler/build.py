@@ -1,4 +1,5 @@
-"""The first plan: one step per scheduled op, a slot per output, constants in the template.
+"""The first plan: one step per scheduled op, a slot per output, constants in the template (equal
+small constants in one slot, so that CSE sees the steps reading them as equal).
 
 Nothing is folded, merged or copied yet: each step reads the slots its op's inputs were given, on
 whatever device made them, and runs where the placer put its op.
@@ -11,6 +12,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from gpugraph import errors
+from gpugraph.compiler.cse import const_key
 from gpugraph.compiler.ir import FeedSpec, Plan, RunContext, Step
 from gpugraph.framework.dtypes import type_string
 from gpugraph.framework.tensor import Operation, Tensor
@@ -27,6 +29,7 @@ def build(fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor], order:
     steps: list[Step] = []
     assigned: set[Operation] = set()
     read_vars: dict[Operation, Any] = {}
+    constants: dict[Any, int] = {}  # const_key -> the slot holding that value
     n_slots = len(feeds)
     for op in order:
         role = op._opdef.role
@@ -55,6 +58,12 @@ def build(fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor], order:
         if opdef.name == "Const" and not op._control_inputs:  # its value is the graph's own array
             value = np.asarray(op._attrs["value"])  # no copy: the attr is an array already
             value.setflags(write=False)
+            key = const_key(value)
+            if key is not None:  # equal small constants share one slot, so CSE sees equal inputs
+                earlier = constants.setdefault(key, outs[0])
+                if earlier != outs[0]:
+                    slots[op._outputs[0]] = earlier
+                    continue
             template[outs[0]] = value
             slot_device[outs[0]] = host
             continue

@@ -43,7 +43,7 @@ def insert_copies(plan: Plan, ctx: RunContext) -> Plan:
 
     for step in plan.steps:
         ins = tuple(on_device(slot, step.device, step.op) for slot in step.inputs)
-        steps.append(step if ins == step.inputs else replace(step, inputs=ins))
+        steps.append(step if ins == step.inputs else step.but(inputs=ins))
     fetch_slots = tuple(None if s is None else on_device(s, plan.host, slot_tensor[s].op) for s in plan.fetch_slots)
     return replace(plan, steps=tuple(steps), template=template, slot_device=slot_device, slot_tensor=slot_tensor,
                    n_slots=n_slots, fetch_slots=fetch_slots)

@@ -60,23 +60,15 @@ def const_key(value: np.ndarray) -> Hashable | None:
 
 
 def cse(plan: Plan, ctx: Any = None) -> Plan:
-    """``plan`` with equal small constants sharing one slot, and each repeated computation run once:
-    a later step computing what an earlier one does is dropped, and its readers read the earlier result."""
+    """``plan`` with each repeated computation run once: a later step computing what an earlier one does
+    is dropped, and its readers read the earlier result (equal constants share a slot from the build)."""
     rename: dict[int, int] = {}
-    template = dict(plan.template)
-    first_of: dict[Hashable, int] = {}
-    for slot in sorted(plan.template):
-        value = plan.template[slot]
-        key = const_key(value) if isinstance(value, np.ndarray) else None
-        if key is not None:
-            earlier = first_of.setdefault(key, slot)
-            if earlier != slot:  # equal constants in one slot, so steps reading them compare equal below
-                rename[slot] = earlier
-                del template[slot]
     computed: dict[Hashable, tuple[int, ...]] = {}
     steps = []
     for step in plan.steps:
-        ins = tuple(rename.get(s, s) for s in step.inputs)
+        ins = step.inputs
+        if rename:
+            ins = tuple(rename.get(s, s) for s in ins)
         key = cse_key(step.op, ins, step.device)
         if key is not None:
             earlier = computed.get(key)
@@ -84,6 +76,8 @@ def cse(plan: Plan, ctx: Any = None) -> Plan:
                 rename.update(zip(step.outputs, earlier))
                 continue
             computed[key] = step.outputs
-        steps.append(step if ins == step.inputs else replace(step, inputs=ins))
+        steps.append(step if ins == step.inputs else step.but(inputs=ins))
+    if not rename:
+        return plan
     fetch_slots = tuple(None if s is None else rename.get(s, s) for s in plan.fetch_slots)
-    return replace(plan, steps=tuple(steps), template=template, fetch_slots=fetch_slots)
+    return replace(plan, steps=tuple(steps), fetch_slots=fetch_slots)

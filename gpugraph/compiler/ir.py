@@ -46,6 +46,14 @@ class Step:
     device: str = ""  # where it runs (a copy: its destination)
     fusion: Any = None  # a fused step's region and members (gpugraph.compiler.fuse.FusionGroup)
 
+    def but(self, **changes: Any) -> Step:
+        """This step with ``changes``: ``dataclasses.replace`` without its per-call field checks (passes
+        rewrite every step of a 100k-step plan)."""
+        new = object.__new__(Step)
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(changes)
+        return new
+
 
 @dataclass(frozen=True)
 class FeedSpec:

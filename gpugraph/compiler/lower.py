@@ -92,7 +92,7 @@ def lower_steps(plan: Plan, ctx: RunContext) -> Plan:
                 fn = FusedStep(members, group.n_inputs, group.outputs, group.region, group.on_gpu)
                 if step.device != plan.host and not group.on_gpu:  # a NumPy device (the simulated GPU):
                     fn = _adopted(fn, ctx.backend_of(step.device).xp.asarray)  # its arrays, counted there
-            step = replace(step, fn=fn)
+            step = step.but(fn=fn)
         steps.append(step)
     return replace(plan, steps=tuple(steps))
 
