@@ -119,7 +119,7 @@ class FusedStep:
                 return self._op_by_op(xs)
             small = self._small = self._straight_line()
         try:
-            return small(*xs)
+            return small(*env)  # the members after the views, from the locals the views made
         except Exception:
             return self._op_by_op(xs)  # again, one op at a time, to say which op failed on what
 
@@ -158,8 +158,9 @@ class FusedStep:
         """The members as one generated function: small arrays cost what the unfused steps cost."""
         names = [f"v{i}" for i in range(self.n_inputs + len(self.members))]
         env: dict[str, Any] = {}
-        lines = [f"def run({', '.join(names[:self.n_inputs])}):"]
-        for k, member in enumerate(self.members):
+        first = self.layout.n_views  # the views ran already (they gave the region its inputs)
+        lines = [f"def run({', '.join(names[:self.n_inputs + first])}):"]
+        for k, member in enumerate(self.members[first:], start=first):
             env[f"f{k}"] = member.fn
             args = ", ".join(names[i] for i in member.operands)
             lines.append(f"    {names[self.n_inputs + k]} = f{k}({args})")

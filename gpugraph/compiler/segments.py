@@ -39,7 +39,7 @@ def capture_segments(plan: Plan, ctx: RunContext) -> Plan:
 
     def flush(end: int) -> None:
         if sum(map(_launches_kernels, run)) >= MIN_SEGMENT_KERNELS:
-            steps.append(_segment_step(run, backend, ctx, keep, last_read, end))
+            steps.append(_segment_step(run, backend, ctx, keep, last_read, end, retained))
         else:
             steps.extend(run)
         run.clear()
@@ -49,6 +49,7 @@ def capture_segments(plan: Plan, ctx: RunContext) -> Plan:
     uploads = [replace(step, fn=PersistentUpload(backend)) for step in plan.steps if _uploads_feed(step, feed_slots)]
     rest = [step for step in plan.steps if not _uploads_feed(step, feed_slots)]
     last_read = _last_reads(uploads + rest)
+    retained = _retained(rest)
     for i, step in enumerate(rest):
         if capturable(step):
             run.append(step)
@@ -99,8 +100,19 @@ def _last_reads(steps: Sequence[Step]) -> dict[int, int]:
     return last
 
 
+def _retained(steps: Sequence[Step]) -> set[int]:
+    """Slots read by steps that may keep the value past the run (a queue's enqueue, a Python function):
+    a segment hands those out as copies, since its buffers are written again by the next replay."""
+    kept: set[int] = set()
+    for step in steps:
+        opdef = step.op._opdef
+        if step.kind == "op" and not step.ops and opdef.stateful and not opdef.ref_input and opdef.role != "variable":
+            kept.update(step.inputs)
+    return kept
+
+
 def _segment_step(run: Sequence[Step], backend: Any, ctx: RunContext, keep: set[int], last_read: dict[int, int],
-                  end: int) -> Step:
+                  end: int, retained: set[int]) -> Step:
     local: dict[int, int] = {}
     inputs: list[int] = []
     for step in run:
@@ -121,7 +133,8 @@ def _segment_step(run: Sequence[Step], backend: Any, ctx: RunContext, keep: set[
                               tuple(local[s] for s in step.outputs)))
     outputs = tuple(s for s in produced if s in keep or last_read.get(s, -1) > end)
     cells = _cells(run, ctx)
-    fn = GraphSegment(backend, members, n + len(produced), tuple(local[s] for s in outputs), cells)
+    fn = GraphSegment(backend, members, n + len(produced), tuple(local[s] for s in outputs), cells,
+                      copied=frozenset(local[s] for s in outputs if s in retained))
     ops = tuple(op for step in run for op in (step.ops or (step.op,)))
     return Step(run[-1].op, fn, tuple(inputs), outputs, ops=ops, kind="graph", device=FIRST_GPU)
 

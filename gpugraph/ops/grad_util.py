@@ -64,11 +64,24 @@ def _keepdims_shape(x_shape: tuple[int, ...], axes: tuple[int, ...] | None) -> t
 
 
 def _broadcast_reduced_impl(xp: Any, dy: Any, x: Any, *, axes: Any, scale: bool) -> Any:
-    norm = None if axes is None else tuple(a % x.ndim for a in axes)
-    out = xp.broadcast_to(dy.reshape(_keepdims_shape(x.shape, norm)), x.shape)
-    if scale:
+    shape = x.shape
+    if dy.shape == shape and (not scale or dy.dtype.kind == "f"):
+        # the reduced axes have length 1 (a scalar's mean, say): a float divided by the count 1 is itself; a
+        # 0-d quotient is a NumPy scalar, which later scalar arithmetic takes faster than a 0-d array
+        return dy[()] if scale and not shape else dy
+    # Where the mean's count divides, it divides before the broadcast (the same quotient per element), and
+    # the quotient fills a new array: NumPy's broadcast_to costs more than the whole step for a small array.
+    if scale and dy.size == 1:  # a whole-tensor mean (a loss): its count is every element
+        kept = dy.reshape(-1)[0] / dy.dtype.type(x.size or 1)  # NumPy: scalar arithmetic; CuPy: a 0-d array
+    else:
+        norm = None if axes is None else tuple(a % x.ndim for a in axes)
+        kept = dy.reshape(_keepdims_shape(shape, norm))
+        if not scale:
+            return xp.broadcast_to(kept, shape)
         count = max(x.size // max(dy.size, 1), 1) if x.size else 1
-        out = out / dy.dtype.type(count)  # a scalar of dy's dtype: no device array made for it
+        kept = kept / dy.dtype.type(count)  # a scalar of dy's dtype: no device array made for it
+    out = xp.empty(shape, dtype=kept.dtype)
+    out[...] = kept
     return out
 
 

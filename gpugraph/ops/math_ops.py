@@ -195,6 +195,16 @@ def _add_n_infer(*xs: Tensor) -> Any:
 
 
 def _add_n_impl(xp: Any, *xs: Any) -> Any:
+    if 1 < len(xs) <= _ADD_N_SEQUENTIAL:
+        # a few terms in order, as TF1's kernel adds them (8 at a time): no stacked copy. The first sum is a
+        # new array, so ``+=`` writes no input.
+        out = xs[0] + xs[1]
+        for x in xs[2:]:
+            try:
+                out += x
+            except TypeError:  # a TensorArray gradient flow takes no ufunc: its own __radd__ merges it
+                out = out + x
+        return out
     if not all(hasattr(x, "ndim") for x in xs):  # TensorArray gradient flows: their own __add__ merges them
         out = xs[0]
         for x in xs[1:]:
@@ -202,12 +212,7 @@ def _add_n_impl(xp: Any, *xs: Any) -> Any:
         return out
     if len(xs) > _ADD_N_SEQUENTIAL:  # summed along a contiguous axis: pairwise, so many float terms lose little
         return xp.asarray(xp.sum(xp.stack(xs, axis=-1), axis=-1, dtype=xs[0].dtype))
-    if len(xs) == 1:
-        return xp.array(xs[0], copy=True)
-    out = xs[0] + xs[1]  # a few terms in order, as TF1's kernel adds them (8 at a time): no stacked copy
-    for x in xs[2:]:
-        out += x
-    return out
+    return xp.array(xs[0], copy=True)
 
 
 _ADD_N_SEQUENTIAL = 8

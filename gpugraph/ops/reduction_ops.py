@@ -11,6 +11,7 @@ from gpugraph.framework.tensor_shape import TensorShape
 from gpugraph.ops import shape_fns
 from gpugraph.ops.grad_util import BROADCAST_REDUCED
 from gpugraph.ops.registry import OpDef, register_op
+from gpugraph.ops.xp_compat import on_host
 
 __all__ = ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod"]
 
@@ -82,8 +83,25 @@ def _empty_identity(fn: str, dtype: Any) -> Any:
     return info.min if fn == "max" else info.max
 
 
+def _host_float_mean(xp: Any, x: Any, axes: Any, keepdims: bool) -> Any:
+    """numpy.mean of a non-empty float32/float64 host array, without its generic path's checks: the same
+    sum in the array's dtype divided by the same intp count, so the same bits (a per-sample loss is a
+    scalar mean, where those checks cost more than the sum)."""
+    if not x.ndim and not axes and not keepdims:
+        return x[()] + 0  # a scalar's mean: its sum from 0 (-0.0 becomes 0.0), a NumPy scalar, as numpy.mean's
+    total = xp.add.reduce(x, axis=axes, keepdims=keepdims)
+    count = x.size // total.size
+    if count == 1:  # numpy divides by 1 in float64 and rounds back: the sum itself, exactly
+        return total
+    if isinstance(total, xp.ndarray):
+        return xp.true_divide(total, xp.intp(count), out=total, casting="unsafe")
+    return total.dtype.type(total / xp.intp(count))
+
+
 def _reduction(name: str, fn: str, grad: Any) -> Any:
     def impl(xp: Any, x: Any, *, axes: Any, keepdims: bool) -> Any:
+        if fn == "mean" and on_host(xp) and x.dtype.kind == "f" and x.dtype.itemsize >= 4 and x.size:
+            return _host_float_mean(xp, x, axes, keepdims)
         if x.size == 0 and fn in ("max", "min"):
             shape = xp.sum(x, axis=axes, keepdims=keepdims).shape
             return xp.full(shape, _empty_identity(fn, x.dtype), dtype=x.dtype)

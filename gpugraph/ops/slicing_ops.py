@@ -25,8 +25,11 @@ def _is_input_index(item: Any) -> bool:
 
 
 def _resolve(spec: tuple[Any, ...], indices: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The index ``spec`` stands for: without index inputs, ``spec`` itself (a run pays no rebuild)."""
+    if not indices:
+        return spec
     # a 0-d device array indexes as an int (NumPy and CuPy alike): no host read of the index
-    return tuple(indices[item[1]] if _is_input_index(item) else item for item in spec)
+    return tuple(indices[item[1]] if isinstance(item, tuple) else item for item in spec)
 
 
 # --- strided slice: `tensor[...]` with ints, slices, None (new axis) and Ellipsis ---
@@ -66,9 +69,13 @@ def _strided_slice_infer(x: Tensor, *indices: Tensor, spec: tuple[Any, ...]) -> 
     return _slice_dims(dims, spec), x.dtype.base_dtype
 
 
+def _strided_slice_impl(xp: Any, x: Any, *indices: Any, spec: tuple[Any, ...]) -> Any:
+    return x[_resolve(spec, indices) if indices else spec]
+
+
 def _strided_slice_grad_impl(xp: Any, dy: Any, x: Any, *indices: Any, spec: tuple[Any, ...]) -> Any:
     out = xp.zeros(x.shape, dtype=dy.dtype)
-    out[_resolve(spec, indices)] = dy
+    out[_resolve(spec, indices) if indices else spec] = dy
     return out
 
 
@@ -88,7 +95,7 @@ STRIDED_SLICE_GRAD = register_op(OpDef(
     sample=lambda rng: [([rng.standard_normal((2,)), rng.standard_normal((2, 3))], {"spec": (slice(None), 1)})],
 ))
 STRIDED_SLICE = register_op(OpDef(
-    "StridedSlice", infer=_strided_slice_infer, impl=lambda xp, x, *indices, spec: x[_resolve(spec, indices)],
+    "StridedSlice", infer=_strided_slice_infer, impl=_strided_slice_impl,
     grad=lambda op, dy: [STRIDED_SLICE_GRAD(dy, *op.inputs, spec=op.get_attr("spec"))] + [None] * (len(op.inputs) - 1),
     aliases=True, same_dtype=False, input_names=("input", "index"),
     sample=lambda rng: _sample((3, 4), spec=(slice(0, 2), slice(1, None)))(rng) + _index_sample(rng),

@@ -92,6 +92,8 @@ def _bind_fused(op: Operation, ctx: Any) -> Any:
     update = _update_fn(opdef.extra["kernel"], ctx.backend.xp)
     attrs = tuple(op.get_attr(a) for a in opdef.extra.get("kernel_attrs", ()))
     g = _grad_index(opdef.input_names) - opdef.ref_input  # the gradient among the step's inputs
+    if len(pairs) == 1:  # plain gradient descent: no slots to compare
+        return _apply_one(op, pairs[0], update, attrs, g)
 
     def apply(*inputs: Any) -> Any:
         refs = []
@@ -111,6 +113,22 @@ def _bind_fused(op: Operation, ctx: Any) -> Any:
                 None, op, f"var and grad do not have the same shape{_shape_str(shape)} "
                           f"{_shape_str(inputs[g].shape)}\n\t [[node {op.name}]]")
         return update(refs, inputs, attrs)
+    return apply
+
+
+def _apply_one(op: Operation, pair: tuple[Any, Operation], update: Any, attrs: tuple[Any, ...], g: int) -> Any:
+    """``_bind_fused``'s step for an update of the variable alone: the same checks, in the same order."""
+    cell, var_op = pair
+
+    def apply(*inputs: Any) -> Any:
+        value = cell.value
+        if value is None:
+            raise _uninitialized(var_op)
+        if inputs[g].shape != value.shape:
+            raise errors.InvalidArgumentError(
+                None, op, f"var and grad do not have the same shape{_shape_str(value.shape)} "
+                          f"{_shape_str(inputs[g].shape)}\n\t [[node {op.name}]]")
+        return update([value], inputs, attrs)
     return apply
 
 

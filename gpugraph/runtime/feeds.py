@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -26,7 +26,14 @@ def checked_feed(spec: Any, value: Any) -> Any:
     dims = spec.dims
     if dims is not None:
         shape = arr.shape
-        if len(shape) != len(dims) or any(d is not None and d != s for d, s in zip(dims, shape)):
-            raise ValueError(f"Cannot feed value of shape {shape} for Tensor '{spec.tensor.name}', "
-                             f"which has shape '{spec.tensor.shape}'")
+        if len(shape) != len(dims):
+            _bad_shape(spec, shape)
+        for d, s in zip(dims, shape):  # a plain loop: a generator costs more than the check for a short shape
+            if d is not None and d != s:
+                _bad_shape(spec, shape)
     return arr
+
+
+def _bad_shape(spec: Any, shape: tuple[int, ...]) -> NoReturn:
+    raise ValueError(f"Cannot feed value of shape {shape} for Tensor '{spec.tensor.name}', "
+                     f"which has shape '{spec.tensor.shape}'")

@@ -52,8 +52,9 @@ class GraphSegment:
     """The function of a segment step: ``segment(*inputs)`` -> its outputs (one value, or a tuple)."""
 
     def __init__(self, backend: Any, members: Sequence[Member], n_locals: int, outputs: tuple[int, ...],
-                 cells: Sequence[Any]):
+                 cells: Sequence[Any], copied: frozenset[int] = frozenset()):
         self.backend = backend
+        self.copied = copied  # outputs a later step may keep: handed out as copies of the graph's buffers
         self.members = tuple(members)
         self.ops = tuple(m.op for m in members)
         self.n_locals = n_locals
@@ -104,7 +105,11 @@ class GraphSegment:
                     env[i] = value
         return env
 
-    def _result(self, env: Sequence[Any]) -> Any:
+    def _result(self, env: Sequence[Any], held: bool = False) -> Any:
+        """The outputs from ``env``; ``held``: env is the graph's buffers, so what may be kept is copied."""
+        if held and self.copied:
+            with self.backend.activate():
+                env = [x.copy() if i in self.copied else x for i, x in enumerate(env)]
         if len(self.outputs) == 1:
             return env[self.outputs[0]]
         return tuple(env[i] for i in self.outputs)
@@ -136,7 +141,7 @@ class GraphSegment:
         self._inputs = tuple(xs)
         self._cell_values = tuple(c.value for c in self.cells)
         self._launch()
-        return self._result(env)
+        return self._result(env, held=True)
 
     def _replayable(self, xs: Sequence[Any]) -> bool:
         """The captured variables are still the arrays the graph uses, and each input is the held one or a
@@ -156,7 +161,7 @@ class GraphSegment:
                 if held is not x:  # another array this run: into the buffer the graph reads
                     held[...] = x
         self._launch()
-        return self._result(self._held)
+        return self._result(self._held, held=True)
 
     def _launch(self) -> None:
         with self.backend.activate():

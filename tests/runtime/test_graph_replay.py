@@ -175,3 +175,31 @@ def test_graphs_off_by_the_session_option_or_the_environment(gpu, monkeypatch):
     monkeypatch.setenv("GPUGRAPH_CUDA_GRAPHS", "0")
     _, _, runs = mlp_training(4)
     assert gpu.graph_launches == 0 and not segments_of(runs)
+
+
+@pytest.mark.parametrize("copied", [True, False])
+def test_outputs_a_later_step_may_keep_are_copies_of_the_graphs_buffers(gpu, copied):
+    """A replay writes the buffers it was captured with: an output kept past the run (a queue's element)
+    must be a copy, or the next replay changes it behind its holder."""
+    from gpugraph.runtime.graph_replay import Member
+
+    with tf.Session() as sess:
+        backend = sess.backend_of("/device:GPU:0")
+        cupy = backend.xp
+        x = backend.to_device(np.arange(4, dtype=np.float32))
+        members = [Member(tf.no_op().node_def and tf.get_default_graph().get_operations()[-1],
+                          lambda a: a * 2.0, (0,), (1,)),
+                   Member(tf.get_default_graph().get_operations()[-1], lambda b: b + 1.0, (1,), (2,))]
+        segment = GraphSegment(backend, members, 3, (2,), cells=(), copied=frozenset({2} if copied else ()))
+        kept = []
+        for k in range(4):
+            with backend.activate():
+                x[...] = cupy.asarray(np.full(4, k, np.float32))
+            kept.append(segment(x))
+        values = [backend.to_host(v) for v in kept]
+    assert segment.launches == 3
+    if copied:
+        for k, v in enumerate(values):
+            np.testing.assert_array_equal(v, np.full(4, 2.0 * k + 1.0))
+    else:  # the hazard the copies prevent: every replayed result is the same buffer, now the last run's
+        np.testing.assert_array_equal(values[1], np.full(4, 7.0))

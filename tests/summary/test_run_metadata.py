@@ -94,5 +94,9 @@ def test_traced_run_on_a_simulated_gpu_groups_steps_by_device(tmp_path) -> None:
         run_metadata = tf.RunMetadata()
         traced = sess.run(y, {x: [1.0, 2.0, 3.0]}, options=tf.RunOptions(trace_level=3), run_metadata=run_metadata)
         assert traced == pytest.approx(14.0) and sess.run(y, {x: [1.0, 2.0, 3.0]}) == pytest.approx(14.0)
-    devices = {d.device: [n.node_name for n in d.node_stats] for d in run_metadata.step_stats.dev_stats}
-    assert "mul" in devices["/job:localhost/replica:0/task:0/device:GPU:0"]
+    devices = {d.device: [n.timeline_label for n in d.node_stats] for d in run_metadata.step_stats.dev_stats}
+    # x * w runs on the GPU: as its own step ("mul = Mul(...)") or in a fused one ("y = FusedElementwise[..,mul,y]")
+    gpu_ops = [name for label in devices["/job:localhost/replica:0/task:0/device:GPU:0"]
+               for name in (label.partition("[")[2].partition("]")[0].split(",") if "[" in label
+                            else [label.partition(" = ")[0]])]
+    assert "mul" in gpu_ops and "y" in gpu_ops
