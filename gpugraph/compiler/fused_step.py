@@ -83,8 +83,18 @@ class FusedStep:
         self._small: Callable[..., Any] | None = None  # generated on the second small call, as runners compile
         self._small_calls = 0
         self._probe = _largest_input(self.region)  # the input whose size tells whether the region is large
+        # the step input that is that region input, where no view makes it (host steps check it first)
+        probed = region.region_inputs[self._probe] if self._probe < len(region.region_inputs) else n_inputs
+        self._probe_input = probed if probed < n_inputs else None
+        self._whole: Callable[..., Any] | None = None  # every member from the step's inputs, once small twice
 
     def __call__(self, *xs: Any) -> Any:
+        whole = self._whole
+        if whole is not None and xs[self._probe_input].size < LARGE_ELEMENTS:
+            try:  # small on the host: the members one after another, views included, from the step's inputs
+                return whole(*xs)
+            except Exception:
+                return self._op_by_op(xs)  # again, one op at a time, to say which op failed on what
         if self._plain:
             env, args = xs, xs
         else:
@@ -118,6 +128,8 @@ class FusedStep:
             if self._small_calls == 1:
                 return self._op_by_op(xs)
             small = self._small = self._straight_line()
+            if self._probe_input is not None:
+                self._whole = self._straight_line(from_inputs=True)
         try:
             return small(*env)  # the members after the views, from the locals the views made
         except Exception:
@@ -154,11 +166,12 @@ class FusedStep:
         dtype = np.dtype(self.region.dtype_of(self.region.outputs[0]))
         return reductions.reduce_on_host(compiled, args, self.layout.reduction, axes, out_shape, shape, dtype)
 
-    def _straight_line(self) -> Callable[..., Any]:
-        """The members as one generated function: small arrays cost what the unfused steps cost."""
+    def _straight_line(self, from_inputs: bool = False) -> Callable[..., Any]:
+        """The members as one generated function: small arrays cost what the unfused steps cost. It starts
+        after the views (they ran to give the region its inputs), or ``from_inputs``, with them."""
         names = [f"v{i}" for i in range(self.n_inputs + len(self.members))]
         env: dict[str, Any] = {}
-        first = self.layout.n_views  # the views ran already (they gave the region its inputs)
+        first = 0 if from_inputs else self.layout.n_views
         lines = [f"def run({', '.join(names[:self.n_inputs + first])}):"]
         for k, member in enumerate(self.members[first:], start=first):
             env[f"f{k}"] = member.fn

@@ -150,3 +150,23 @@ def test_reduction_kernel_map_compiles_with_nvrtc_and_maps_as_numpy_on_the_host(
     ins = (ctypes.c_void_p * 3)(xs.ctypes.data, half.ctypes.data, bs.ctypes.data)
     fn(ins, (ctypes.c_void_p * 1)(y.ctypes.data), 40)
     np.testing.assert_array_equal(y, np.maximum(xs * np.float32(0.5) + bs, 0) - xs)
+
+
+@pytest.mark.parametrize("block", [7 * 64, 1000])
+def test_many_blocks_sum_as_one(monkeypatch, block):
+    """Past BLOCK_ELEMENTS the compiled region runs block by block (over rows, or whole rows for inner
+    axes): the sums equal NumPy's over the whole array."""
+    from gpugraph.fusion import reduction
+
+    monkeypatch.setattr(reduction, "BLOCK_ELEMENTS", block)
+    rng = np.random.default_rng(4)
+    x = tf.placeholder(tf.float64, [None, 7])
+    column_sums = tf.reduce_sum(tf.nn.relu(x) * 3.0 - x, axis=0)
+    row_means = tf.reduce_mean(tf.exp(x) - x, axis=1)
+    xs = rng.standard_normal((20011, 7))
+    for fetch, want in ((column_sums, (np.maximum(xs, 0) * 3.0 - xs).sum(axis=0)),
+                        (row_means, (np.exp(xs) - xs).mean(axis=1))):
+        first, second, steps = run_twice(fetch, {x: xs})
+        assert steps[0].fn._compiled is not None
+        for got in (first, second):
+            np.testing.assert_allclose(got, want, rtol=1e-11)
