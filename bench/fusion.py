@@ -104,8 +104,9 @@ def linear_regression_us(tf: Any) -> float:
     return us
 
 
-def kernels_per_mlp_step() -> tuple[int, int]:
-    """(steps on the simulated GPU, steps in all) of one traced MLP+Adam step."""
+def kernels_per_mlp_step() -> tuple[int, int, int]:
+    """One traced MLP+Adam step on a simulated GPU: (its entries on the GPU in step_stats, those that launch
+    a kernel: not only variable reads and views, copies between devices)."""
     from gpugraph.testing import simulated_gpus
 
     with simulated_gpus(1, memory=1 << 30):
@@ -115,10 +116,21 @@ def kernels_per_mlp_step() -> tuple[int, int]:
         meta = gpugraph.RunMetadata()
         sess.run(train_op, {x: xs, y: ys}, options=gpugraph.RunOptions(trace_level=gpugraph.RunOptions.FULL_TRACE),
                  run_metadata=meta)
+        steps = list(sess._runs.values())[-1].plan.steps
         sess.close()
-    per_device = {d.device: len(d.node_stats) for d in meta.step_stats.dev_stats}
-    gpu = sum(n for name, n in per_device.items() if "GPU" in name.upper())
-    return gpu, sum(per_device.values())
+    entries = sum(len(d.node_stats) for d in meta.step_stats.dev_stats if d.device.endswith("GPU:0"))
+    kernels = sum(1 for s in steps if s.kind == "op" and any(map(_launches_kernel, s.ops or (s.op,))))
+    copies = sum(1 for s in steps if s.kind == "copy")
+    return entries, kernels, copies
+
+
+def _launches_kernel(op: Any) -> bool:
+    """Not a read of a variable, nor a view (a SumToShape that reduces is a kernel)."""
+    if op.opdef.role == "variable":
+        return False
+    if op.type == "SumToShape":
+        return op.inputs[0].shape.as_list() != op.outputs[0].shape.as_list()
+    return not op.opdef.aliases
 
 
 def machine() -> str:
@@ -147,9 +159,9 @@ def side_by_side() -> None:
                      f"{ours / theirs:.2f}x" if theirs else "-"))
     tf_name = f"TF {reference.VERSION} compat.v1" if reference is not None else "TF (not installed)"
     print(table(f"| benchmark | gpugraph | {tf_name} | gpugraph / TF |", rows))
-    gpu, total = kernels_per_mlp_step()
-    print(f"\nsimulated GPU, one MLP+Adam step (FULL_TRACE step_stats): {gpu} kernels on the GPU, "
-          f"{total} steps in all")
+    entries, kernels, copies = kernels_per_mlp_step()
+    print(f"\nsimulated GPU, one MLP+Adam step: {entries} step_stats entries on the GPU (FULL_TRACE), "
+          f"{kernels} of them kernels (the rest read variables or take views), and {copies} copies")
 
 
 def threads() -> None:
