@@ -6,7 +6,8 @@ another process holds that core the product waits for the scheduler: 3 to 35 ms 
 made a training step ten times slower on a shared 2-core machine. Products under ``SMALL_PRODUCT_MACS``
 multiply-adds (about half a millisecond on one core) run single-threaded; larger ones run on at most
 ``large_product_threads()``: the running session's ``intra_op_parallelism_threads``, or by default all
-usable cores but one (see gpugraph/runtime/host_threads.py). ``GPUGRAPH_SINGLE_THREAD_MACS=0`` treats
+usable cores while other processes leave them idle and all but one otherwise (see
+gpugraph/runtime/host_threads.py). ``GPUGRAPH_SINGLE_THREAD_MACS=0`` treats
 every product as large. Needs threadpoolctl (without it, the BLAS's setting is left alone); only NumPy
 arrays.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import Any, Callable
 
 from gpugraph.ops.xp_compat import on_host
@@ -44,8 +46,57 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-DEFAULT_THREADS = max(1, usable_cores() - 1)  # why: gpugraph/runtime/host_threads.py
+_CORES = usable_cores()
+DEFAULT_THREADS = max(1, _CORES - 1)  # on a machine in use; why: gpugraph/runtime/host_threads.py
 _run_threads = 0  # intra_op_parallelism_threads of the session runs in progress; 0: none set one
+SAMPLE_SECONDS = 0.5  # how often the load of other processes is read again
+
+
+class _OthersLoad:
+    """Whether other processes left this machine's cores idle lately: the machine's busy CPU time
+    (/proc/stat) less this process's own (``time.process_time``), over the last ``SAMPLE_SECONDS``."""
+
+    def __init__(self) -> None:
+        self.when: float | None = None
+        self.busy = self.own = 0.0
+        self.idle = False
+
+    def others_idle(self) -> bool:
+        now = time.monotonic()
+        if self.when is not None and now - self.when < SAMPLE_SECONDS:
+            return self.idle
+        busy, own = machine_busy_seconds(), time.process_time()
+        if busy is None:
+            return False  # not Linux: the rule for a busy machine
+        if self.when is not None:
+            others = (busy - self.busy) - (own - self.own)  # CPU-seconds of other processes meanwhile
+            self.idle = others < 0.5 * (now - self.when)  # less than half a core on average
+        self.when, self.busy, self.own = now, busy, own
+        return self.idle
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def machine_busy_seconds() -> float | None:
+    """CPU-seconds all cores have spent busy since boot (user, nice, system, irq, softirq, steal); None
+    where /proc/stat cannot be read."""
+    try:
+        with open("/proc/stat", "rb") as f:
+            fields = [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle and iowait
+    return (sum(fields) - idle) / _CLOCK_TICKS
+
+
+_others = _OthersLoad()
+
+
+def default_threads() -> int:
+    """Threads for a large product by default: all usable cores while other processes leave the machine
+    idle, else all but one (``DEFAULT_THREADS``), so a core another process takes stalls no product."""
+    return max(DEFAULT_THREADS, _CORES) if _others.others_idle() else DEFAULT_THREADS
 
 
 def set_run_threads(threads: int) -> None:
@@ -55,7 +106,7 @@ def set_run_threads(threads: int) -> None:
 
 
 def large_product_threads() -> int:
-    return _run_threads or DEFAULT_THREADS
+    return _run_threads or default_threads()
 
 
 def blas_libs() -> list[Any]:
@@ -98,7 +149,7 @@ def sized_product(xp: Any, macs: int, product: Callable[[], Any]) -> Any:
     ``large_product_threads()`` otherwise (host products only)."""
     if not on_host(xp) or macs <= _ONE_THREAD_ANYWAY:
         return product()
-    limit = 1 if macs < SMALL_PRODUCT_MACS else _run_threads or DEFAULT_THREADS
+    limit = 1 if macs < SMALL_PRODUCT_MACS else _run_threads or default_threads()
     over = [(lib, n) for lib in blas_libs() if (n := lib.get_num_threads()) and n > limit]
     if not over:
         return product()

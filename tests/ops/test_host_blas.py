@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import os
+import time
+
 import numpy as np
 import pytest
 
@@ -31,6 +34,7 @@ def blas(monkeypatch: pytest.MonkeyPatch) -> _FakeBlas:
     fake = _FakeBlas(4)
     monkeypatch.setattr(host_blas, "_libs", [fake])
     monkeypatch.setattr(host_blas, "DEFAULT_THREADS", 4)  # a 5-core machine's default: large products keep 4
+    monkeypatch.setattr(host_blas._others, "others_idle", lambda: False)  # in use
     return fake
 
 
@@ -112,3 +116,36 @@ def test_convolution_products_are_sized_too(blas: _FakeBlas) -> None:
     assert blas.history == [4, 1, 4, 1, 4]
     conv_ops._bp_filter_impl(np, x, y, filter_sizes=w.shape, **attrs)
     assert blas.history == [4, 1, 4, 1, 4, 1, 4] and blas.threads == 4
+
+
+def test_others_load_is_the_machines_busy_time_less_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Other processes' CPU time over the last interval decides: this process's own threads never count."""
+    clock = {"now": 100.0, "busy": 1000.0, "own": 10.0}
+    monkeypatch.setattr(host_blas.time, "monotonic", lambda: clock["now"])
+    monkeypatch.setattr(host_blas.time, "process_time", lambda: clock["own"])
+    monkeypatch.setattr(host_blas, "machine_busy_seconds", lambda: clock["busy"])
+    load = host_blas._OthersLoad()
+    assert load.others_idle() is False  # no interval yet: the rule for a machine in use
+
+    def after(seconds: float, busy: float, own: float) -> bool:
+        clock["now"] += seconds
+        clock["busy"] += busy
+        clock["own"] += own
+        return load.others_idle()
+    assert after(1.0, busy=2.0, own=1.9) is True  # two cores busy, all but 0.1 s of it this process's own
+    assert after(1.0, busy=2.0, own=1.0) is False  # another process held a core
+    assert after(0.1, busy=0.0, own=0.0) is False  # within SAMPLE_SECONDS: the last answer stands
+    assert after(1.0, busy=0.3, own=0.0) is True  # others used 0.3 of a core: under half of one
+    monkeypatch.setattr(host_blas, "machine_busy_seconds", lambda: None)
+    assert after(1.0, busy=0.0, own=0.0) is False  # no /proc/stat: the rule for a machine in use
+
+
+def test_machine_busy_seconds_reads_proc_stat() -> None:
+    first = host_blas.machine_busy_seconds()
+    if first is None:  # not Linux
+        assert not os.path.exists("/proc/stat")
+        return
+    burn = time.process_time() + 0.05
+    while time.process_time() < burn:
+        pass
+    assert host_blas.machine_busy_seconds() - first >= 0.04  # at least this process's own busy time

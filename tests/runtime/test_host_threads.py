@@ -83,15 +83,19 @@ def test_default_leaves_the_own_count_to_user_code() -> None:
     assert threads_seen_in_run(tf.ConfigProto()) == OWN_COUNT
 
 
-def test_default_rule_is_all_usable_cores_but_one() -> None:
+@pytest.mark.parametrize("others_idle", [False, True])
+def test_default_rule_is_every_core_when_others_leave_them_idle_else_all_but_one(
+        others_idle: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(host_blas._others, "others_idle", lambda: others_idle)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    assert default_intra_op_threads() == max(1, cores - 1)
-    assert intra_op_threads(tf.ConfigProto()) == intra_op_threads(None) == max(1, cores - 1)
+    default = cores if others_idle else max(1, cores - 1)
+    assert default_intra_op_threads() == default
+    assert intra_op_threads(tf.ConfigProto()) == intra_op_threads(None) == default
     assert intra_op_threads(configured(7)) == 7
     with tf.Session(config=configured(4)) as sess:
         assert intra_op_threads(sess) == 4
     with tf.Session() as sess:
-        assert intra_op_threads(sess) == max(1, cores - 1)
+        assert intra_op_threads(sess) == default
 
 
 def _threads_of_large_product(config: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -117,6 +121,7 @@ def _threads_of_large_product(config: Any, monkeypatch: pytest.MonkeyPatch) -> l
 
 
 def test_default_runs_large_products_on_the_default_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(host_blas._others, "others_idle", lambda: False)  # a machine in use
     monkeypatch.setattr(host_blas, "DEFAULT_THREADS", 2)
     assert _threads_of_large_product(None, monkeypatch) == [2]
     monkeypatch.setattr(host_blas, "DEFAULT_THREADS", 8)  # never above the BLAS's own count
@@ -125,6 +130,7 @@ def test_default_runs_large_products_on_the_default_count(monkeypatch: pytest.Mo
 
 
 def test_a_set_count_holds_for_large_products(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(host_blas._others, "others_idle", lambda: False)
     monkeypatch.setattr(host_blas, "DEFAULT_THREADS", 1)
     assert _threads_of_large_product(configured(2), monkeypatch) == [2]
     assert _threads_of_large_product(configured(4), monkeypatch) == [4]
