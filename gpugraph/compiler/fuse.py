@@ -216,7 +216,10 @@ def _changes_nothing(step: Any) -> bool:
     if step.kind == "copy":
         return True
     op = step.op
-    return not (op._opdef.stateful or op._opdef.ref_input or updates_variables(op))
+    opdef = op._opdef
+    if opdef.stateful or opdef.ref_input:
+        return False
+    return not op._attrs or not updates_variables(op)  # only a function-holding op may write from inside
 
 
 def _fused(run: list[Any], read_later: set[int], on_gpu: bool, tensors_of_slot: dict[int, Tensor],

@@ -1,6 +1,6 @@
 """The plan compiler: (fetches, feeds) -> an ExecutionPlan, as a composition of passes.
 
-    prune -> place -> build -> fold -> CSE -> fuse -> insert copies -> memory plan -> lower
+    prune -> place -> build -> fold -> CSE -> fuse -> group updates -> insert copies -> memory plan -> lower
           -> capture segments (GPU runs replayed as CUDA graphs) -> runner
 
 Each pass is a function from plan to plan (gpugraph.compiler.ir.Plan) in its own module, tested on
@@ -18,6 +18,7 @@ from gpugraph.compiler.copies import insert_copies
 from gpugraph.compiler.cse import cse
 from gpugraph.compiler.fold import fold
 from gpugraph.compiler.fuse import fuse
+from gpugraph.compiler.group_updates import group_updates
 from gpugraph.compiler.ir import ExecutionPlan, Plan, RunContext
 from gpugraph.compiler.lower import lower_steps
 from gpugraph.compiler.memory_plan import plan_memory
@@ -28,7 +29,7 @@ from gpugraph.runtime.host_memory import keep_freed_host_memory
 from gpugraph.compiler.codegen import generate_runner
 
 Pass = Callable[[Plan, RunContext], Plan]
-PASSES: tuple[Pass, ...] = (fold, cse, fuse, insert_copies, plan_memory, lower_steps, capture_segments)
+PASSES: tuple[Pass, ...] = (fold, cse, fuse, group_updates, insert_copies, plan_memory, lower_steps, capture_segments)
 
 
 def compile_plan(fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor], ctx: RunContext,

@@ -15,6 +15,7 @@ arrays.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from typing import Any, Callable
@@ -109,17 +110,25 @@ def large_product_threads() -> int:
     return _run_threads or default_threads()
 
 
+_scanned: list[Any] | None = None  # the last scan's list, and how many modules were loaded then
+_scanned_modules = -1
+
+
 def blas_libs() -> list[Any]:
-    """threadpoolctl's controllers of the loaded BLAS libraries (none without threadpoolctl)."""
-    global _libs
-    if _libs is None:
+    """threadpoolctl's controllers of the loaded BLAS libraries (none without threadpoolctl). Scanned
+    again when modules were imported since (SciPy brings a BLAS of its own); a steady loop imports none."""
+    global _libs, _scanned, _scanned_modules
+    loaded = len(sys.modules)
+    if _libs is None or (_libs is _scanned and loaded != _scanned_modules):
         with _lock:
-            if _libs is None:
+            if _libs is None or (_libs is _scanned and loaded != _scanned_modules):
                 try:
                     from threadpoolctl import ThreadpoolController
-                    _libs = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+                    found = list(ThreadpoolController().select(user_api="blas").lib_controllers)
                 except Exception:  # not installed, or a BLAS it cannot drive: leave the BLAS as it is
-                    _libs = []
+                    found = []
+                _libs = _scanned = found
+                _scanned_modules = len(sys.modules)
     return _libs
 
 

@@ -17,10 +17,11 @@ from typing import Any
 from gpugraph import errors
 from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.framework.tensor_shape import TensorShape
-from gpugraph.kernels import elementwise_kernel
+from gpugraph.kernels import elementwise_kernel, host_loops
 from gpugraph.kernels.twins import TWINS
 from gpugraph.ops.registry import NO_GRADIENT, OpDef, register_op
 from gpugraph.ops.state_ops import _uninitialized
+from gpugraph.ops.xp_compat import on_host
 
 __all__: list[str] = []
 
@@ -67,9 +68,12 @@ def _shape_str(shape: tuple[int, ...]) -> str:
 
 
 def _update_fn(kernel: str, xp: Any) -> Any:
-    """``update(refs, inputs, attrs)``: the CUDA kernel where ``xp`` is CuPy, else the NumPy twin."""
+    """``update(refs, inputs, attrs)``: the CUDA kernel where ``xp`` is CuPy, else the NumPy twin (on NumPy
+    itself, a compiled loop for large variables: gpugraph.kernels.host_loops)."""
     if getattr(xp, "ElementwiseKernel", None) is None:
         twin = TWINS[kernel]
+        if on_host(xp) and host_loops.enabled():
+            return host_loops.HostUpdate(kernel, twin)
         return lambda refs, inputs, attrs: twin(xp, *refs, *inputs, *attrs)
     built: dict[Any, Any] = {}
 

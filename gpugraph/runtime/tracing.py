@@ -146,7 +146,8 @@ def _naming(step: Any) -> tuple[str, str]:
     made = {t for o in step.ops for t in o.outputs}
     outside = list(dict.fromkeys(t for o in step.ops for t in o.inputs if t not in made))
     names = ",".join(o.name for o in step.ops)
-    kind = "CudaGraph" if step.kind == "graph" else "FusedElementwise"  # a graph: one launch of its kernels
+    # a graph: one launch of its kernels; a fused region: one kernel; else updates grouped into one step
+    kind = "CudaGraph" if step.kind == "graph" else "FusedElementwise" if step.fusion is not None else "Grouped"
     return op.name, f"{op.name} = {kind}[{names}]({', '.join(_tensor_name(t) for t in outside)})"
 
 

@@ -158,3 +158,31 @@ class HostElementwiseKernel:
         values = [a if p.name in scalars or a.ndim == 1 else np.ascontiguousarray(np.broadcast_to(a, (n,)))
                   for p, a in zip(params, args)]
         host_kernel(self.src, t_dtype, scalars)(*values)
+
+
+class HostRawKernel:
+    """A stand-in for ``cupy.RawKernel`` running a complete ``extern "C" __global__`` source on the CPU
+    (compiled with :data:`PRELUDE`): NumPy arrays are passed as pointers, NumPy scalars by value in
+    their own width, as CuPy passes them; any other argument is a TypeError, as in CuPy. The grid and
+    block are accepted and ignored: the prelude's one thread covers every element."""
+
+    def __init__(self, code: str, name: str, options: tuple[str, ...] = ()):
+        self.code, self.name, self.options = code, name, options
+
+    def __call__(self, grid: tuple[int, ...], block: tuple[int, ...], args: tuple[Any, ...],
+                 shared_mem: int = 0) -> None:
+        c_args: list[Any] = []
+        for a in args:
+            if isinstance(a, np.ndarray):
+                assert a.flags.c_contiguous, f"{self.name}: a kernel argument must be a contiguous array"
+                c_args.append(ctypes.c_void_p(a.ctypes.data))
+            elif isinstance(a, np.generic) and a.dtype.name in _SCALAR_BY_DTYPE:
+                c_args.append(_SCALAR_BY_DTYPE[a.dtype.name](a.item()))
+            else:
+                raise TypeError(f"Unsupported type {type(a)}")
+        function = getattr(_library(PRELUDE + self.code), self.name)
+        function.restype = None
+        function(*c_args)
+
+
+_SCALAR_BY_DTYPE = {np.dtype(d).name: _SCALAR_CTYPES[c] for c, d in _DTYPES.items()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import os
+import sys
 import time
 
 import numpy as np
@@ -149,3 +150,15 @@ def test_machine_busy_seconds_reads_proc_stat() -> None:
     while time.process_time() < burn:
         pass
     assert host_blas.machine_busy_seconds() - first >= 0.04  # at least this process's own busy time
+
+
+def test_blas_libraries_are_scanned_again_after_an_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A library imported later (SciPy loads a BLAS of its own) is controlled too; no import, no new scan."""
+    import types
+
+    monkeypatch.setattr(host_blas, "_libs", None)
+    first = host_blas.blas_libs()
+    assert host_blas.blas_libs() is first  # nothing imported since: the same scan
+    monkeypatch.setitem(sys.modules, "a_module_imported_since", types.ModuleType("a_module_imported_since"))
+    again = host_blas.blas_libs()
+    assert again is not first and [c.filepath for c in again] == [c.filepath for c in first]
