@@ -92,6 +92,7 @@ def machine_busy_seconds() -> float | None:
 
 
 _others = _OthersLoad()
+_others.others_idle()  # the first sample, at import: the first large product, later, has an interval to judge
 
 
 def default_threads() -> int:
