@@ -7,7 +7,7 @@
    neither read nor write the updates' variables (the group then runs after them).
 2. ``Assign(v, Mul(read(v), c))`` whose product only the Assign reads (an optimizer's beta powers)
    becomes one step multiplying the variable in place: the same product, and Assign's result, the
-   updated variable.
+   updated variable; consecutive ones become one step (gpugraph.compiler.grouped_scales).
 
 Steps keep their ops (``step.ops``): tracing names them, and a failure names the member op that
 failed, as a fused step's does. ``GPUGRAPH_GROUP_UPDATES=0`` (or ``GPUGRAPH_FUSION=0``) turns the pass off.
@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
 from gpugraph.compiler.fuse import fusion_enabled
+from gpugraph.compiler.grouped_scales import group_scales
 from gpugraph.compiler.ir import Plan, RunContext, Step
 from gpugraph.compiler.lower import FIRST_GPU, DeviceContext, guarded_lower
 from gpugraph.framework.tensor import Operation, Tensor
@@ -230,6 +231,7 @@ def _scale_in_place(steps: list[Step], plan: Plan, lowering: _Lowering) -> list[
     fetched = {s for s in plan.fetch_slots if s is not None}
     producer = {slot: i for i, step in enumerate(steps) for slot in step.outputs}
     merged: dict[int, Step] = {}  # the Assign's index -> the merged step
+    scalers: dict[int, ScaleInPlace] = {}  # id(merged step) -> its function
     dropped: set[int] = set()  # the Muls merged
     aliases: _Aliases | None = None
     for j, assign in enumerate(steps):
@@ -255,10 +257,13 @@ def _scale_in_place(steps: list[Step], plan: Plan, lowering: _Lowering) -> list[
                           ctx.backend.xp, bool(assign.op._attrs.get("use_locking")))
         merged[j] = Step(assign.op, lowering.placed(fn, assign.device), mul.inputs, assign.outputs,
                          ops=(mul.op, assign.op), device=assign.device)
+        if assign.device in (plan.host, FIRST_GPU):  # run without switching devices: may join a group
+            scalers[id(merged[j])] = fn
         dropped.add(i)
     if not merged:
         return steps
-    return [merged.get(k, step) for k, step in enumerate(steps) if k not in dropped]
+    out = [merged.get(k, step) for k, step in enumerate(steps) if k not in dropped]
+    return group_scales(out, scalers, lambda device: lowering.context(device).backend.xp)
 
 
 def _reads(t: Tensor, variable: Operation, depth: int = 8) -> bool:

@@ -63,8 +63,11 @@ def test_training_equals_training_update_by_update(name: str, device: str, monke
     assert [a.tobytes() for a in grouped] == [b.tobytes() for b in alone]
     updates = [s for s in steps if any(op.type.startswith("Apply") for op in s.ops or (s.op,))]
     assert len(updates) == 1 and len(updates[0].ops) == 4  # the four variables' updates: one step
-    n_saved = 3 + 2 * (name == "adam")  # four updates in one, and Adam's two Mul + Assign pairs in two
+    n_saved = 3 + 3 * (name == "adam")  # four updates in one, and Adam's two Mul + Assign pairs in one
     assert len(steps) == len(steps_alone) - n_saved
+    if name == "adam":
+        (scales,) = [s for s in steps if [op.type for op in s.ops] == ["Mul", "Assign", "Mul", "Assign"]]
+        assert [op.name for op in scales.ops] == ["Adam/mul", "Adam/Assign", "Adam/mul_1", "Adam/Assign_1"]
 
 
 def test_adam_equals_a_numpy_adam() -> None:

@@ -191,8 +191,9 @@ def _train_adam(steps: int) -> list[np.ndarray]:
 def test_a_session_on_cupy_launches_one_kernel_for_the_adam_updates(fake_gpu, monkeypatch) -> None:
     FakeRawKernel.launches = 0
     grouped = _train_adam(3)
-    # one launch for both variables (the later steps may replay it from a captured CUDA graph)
-    assert 1 <= FakeRawKernel.launches <= 3
+    # per step, one launch for both variables' updates and one for both beta powers (the later steps may
+    # replay them from a captured CUDA graph)
+    assert 2 <= FakeRawKernel.launches <= 6
     monkeypatch.setenv("GPUGRAPH_GROUP_UPDATES", "0")
     FakeRawKernel.launches = 0
     one_by_one = _train_adam(3)
