@@ -63,8 +63,7 @@ def schedule(ops: list[Operation], fed: set[Tensor]) -> list[Operation]:
     before the run's writes, and each update runs as soon as its own reads are done, so a group of
     ``assign_add(v, f(v))`` keeps one temporary alive at a time, not all of them."""
     members = set(ops)
-    pending: dict[Operation, int] = {}
-    users: dict[Operation, list[Operation]] = {op: [] for op in ops}
+    deps_of: dict[Operation, set[Operation]] = {}
     in_creation_order = True  # no dependency on a later op (only a control input added later makes one)
     for op in ops:
         deps = {c for c in op._control_inputs if c in members}
@@ -72,15 +71,22 @@ def schedule(ops: list[Operation], fed: set[Tensor]) -> list[Operation]:
         for i, t in enumerate(op._inputs):
             if i >= ref and t not in fed and t.op in members:
                 deps.add(t.op)
-        pending[op] = len(deps)
-        op_id = op._id
-        for d in deps:
-            users[d].append(op)
-            if d._id > op_id:
-                in_creation_order = False
+        deps_of[op] = deps
+        if in_creation_order:
+            op_id = op._id
+            for d in deps:
+                if d._id > op_id:
+                    in_creation_order = False
+    if in_creation_order and not any(op._opdef.role == "variable" for op in ops):
+        return sorted(ops, key=_creation)  # nothing to reorder: creation order is topological, nothing read
     reads = _variable_reads(ops)
     if in_creation_order and (not reads or not any(_may_write(op) for op in ops)):
-        return sorted(ops, key=_creation)  # nothing to reorder: creation order is topological
+        return sorted(ops, key=_creation)
+    pending = {op: len(deps) for op, deps in deps_of.items()}
+    users: dict[Operation, list[Operation]] = {op: [] for op in ops}
+    for op, deps in deps_of.items():
+        for d in deps:
+            users[d].append(op)
     unread: dict[Operation, int] = {}  # reads of each variable still to schedule
     for variables in reads.values():
         for var in variables:
