@@ -52,6 +52,9 @@ def fuse(plan: Plan, ctx: RunContext) -> Plan:
     def on_cupy(device: str | None) -> bool:
         return device is not None and ctx.backend_of(device).name == "cupy"
 
+    if all(step.device == plan.host and (len(step.op._outputs) != 1 or _known_small(step.op._outputs[0]))
+           for step in plan.steps):
+        return plan  # on the host, results known to be small stay unfused: nothing here could fuse
     steps = fuse_steps(plan.steps, {s for s in plan.fetch_slots if s is not None}, device_of_step, on_cupy,
                        plan.slot_tensor, plan.host)
     return replace(plan, steps=tuple(steps))
