@@ -46,8 +46,7 @@ def fuse(plan: Plan, ctx: RunContext) -> Plan:
     def device_of_step(step: Step) -> str | None:
         if step.device not in (plan.host, FIRST_GPU):
             return None
-        backend = ctx.backend_of(step.device)  # CuPy fuses through its ElementwiseKernel (stand-ins may lack it)
-        return step.device if backend.name != "cupy" or hasattr(backend.xp, "ElementwiseKernel") else None
+        return step.device
 
     def on_cupy(device: str | None) -> bool:
         return device is not None and ctx.backend_of(device).name == "cupy"

@@ -22,8 +22,10 @@
   ``cupy.cuda.Graph.launch``. Captured work is recorded, not run; host synchronisation during a capture fails
   and invalidates it. ``FakeCuda.kernel_launches`` counts kernels run outside captures, ``graph_launches``
   graph launches. Every pool block has an address (``MemoryPointer.ptr``), reused when the pool reuses it.
-Not modelled: per-stream free lists, arrays of one device used on another, ElementwiseKernel, a graph
-launched into a capturing stream.
+- ``ElementwiseKernel`` and ``ReductionKernel`` (fake_cuda_kernels.py) run the kernel's CUDA text, built by the
+  host C++ compiler; each launch is one kernel.
+Not modelled: per-stream free lists, arrays of one device used on another, a graph launched into a capturing
+stream.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import numpy as np
 from fake_cuda_graph import (CAPTURE_IMPLICIT, CAPTURE_UNSUPPORTED, ERROR_NAMES, ILLEGAL_STATE, MODE_GLOBAL,
                              MODE_RELAXED, MODE_THREAD_LOCAL, Capture, Graph, device_arrays, new_outputs,
                              record_kernel)
+from fake_cuda_kernels import ElementwiseKernel, ReductionKernel
 from fake_cuda_pool import ALIGNMENT, MemoryPointer, OutOfMemoryError, Pool
 
 __all__ = ["ALIGNMENT", "CUDARuntimeError", "FakeCuda", "MemoryPointer", "OutOfMemoryError", "Pool", "make_fake_cupy"]
@@ -459,6 +462,7 @@ def make_fake_cupy(state: FakeCuda) -> types.ModuleType:
     cupy.asnumpy = lambda a, stream=None: a.get(stream=stream) if isinstance(a, FakeArray) else np.asarray(a)
     cupy.ndarray = array_class
     cupy.empty = empty
+    cupy.ElementwiseKernel, cupy.ReductionKernel = ElementwiseKernel, ReductionKernel
     cupy.get_default_memory_pool = lambda: pool
     cupy.get_default_pinned_memory_pool = lambda: types.SimpleNamespace(free_all_blocks=lambda: None)
     cupy._pool = pool
