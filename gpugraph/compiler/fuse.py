@@ -100,8 +100,10 @@ def fuse_steps(steps: Sequence[Any], keep: set[int], device_of_step: Callable[[A
         fused = None
         absorbed = _absorbed_views(run, out, views, barrier[0], keep, n_reads) if run else []
         on_host = run_device == host or (host is None and not on_cupy(run_device))
-        # a lone op with views saves no kernel, and on the host no time: it stays a step of its own there
-        if len(run) >= 2 or (run and (epilogue is not None or (absorbed and not on_host))):
+        # a lone op with views saves no kernel, and on the host no time: it stays a step of its own there;
+        # on CuPy a lone op is one kernel too, where its lowering may launch several (ReluGrad: three)
+        lone_kernel = bool(run) and on_cupy(run_device) and run[0].op.type not in VIEW_TYPES  # a view: no kernel
+        if len(run) >= 2 or (run and (epilogue is not None or (absorbed and not on_host))) or lone_kernel:
             end = run_end if epilogue is None else run_end + 1
             read_later = {slot for slot in made if slot in keep or last_read.get(slot, -1) > end}
             fused = _fused(run, read_later, on_cupy(run_device), tensors_of_slot, on_host,
