@@ -136,6 +136,9 @@ def fuse_steps(steps: Sequence[Any], keep: set[int], device_of_step: Callable[[A
             # on the CPU a result known to be small only ever runs op by op: not worth a region
             small_stays = device == host or (host is None and not gpu)
             ok = not (small_stays and _known_small(step.op._outputs[0])) and fusible(step.op, gpu)
+            # a view of a value from outside the open region is no kernel's work: the region reads the value
+            # (as a node it would become a region output copied out in full where a later step reads it)
+            ok = ok and not (step.op.type in VIEW_TYPES and not any(slot in made for slot in step.inputs))
         reads_run = bool(run) and any(slot in made for slot in step.inputs)
         if not ok and reads_run and device == run_device and _ends_region(step, made, keep, last_read, i,
                                                                           reduction_of, tensors_of_slot):
