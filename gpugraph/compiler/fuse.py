@@ -129,7 +129,7 @@ def fuse_steps(steps: Sequence[Any], keep: set[int], device_of_step: Callable[[A
 
     for i, step in enumerate(steps):
         device = device_of_step(step)
-        ok = device is not None and step.kind == "op" and len(step.outputs) == 1
+        ok = device is not None and step.kind == "op" and len(step.outputs) == 1 and step.fn is None and not step.ops
         small_stays = False
         if ok:
             gpu = on_cupy(device)
