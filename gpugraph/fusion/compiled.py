@@ -50,37 +50,44 @@ def cache_dir() -> Path:
     return Path(root) if root else Path.home() / ".cache" / "gpugraph" / "fused"
 
 
-def host_source(region: Region, scalars: tuple[bool, ...]) -> tuple[str, str]:
-    """(C++ function text, its name) of the region's loop; inputs flagged in ``scalars`` are one element,
-    read once before the loop (a loop with only unit-stride reads is one the compiler vectorizes)."""
+def host_source(region: Region, pattern: tuple[Any, ...]) -> tuple[str, str]:
+    """(C++ function text, its name) of the region's loop. ``pattern`` says how each input is read: "s",
+    one element read once before the loop; "r", a row the size of the result's last axis, read at the
+    column (a bias broadcast over a batch, read in place of a copy of it in full); "a", every element
+    (True and False stand for "s" and "a"). A loop with only unit-stride reads is one the compiler
+    vectorizes."""
+    pattern = tuple(("s" if p else "a") if isinstance(p, bool) else p for p in pattern)
     text = kernel_text(region)
-    name = text.name + "_" + "".join("s" if flag else "a" for flag in scalars)
+    name = text.name + "_" + "".join(pattern)
     # restrict-qualified parameters (GCC ignores restrict on locals): the loop vectorizes without overlap checks
     params, casts, setup, binds = [], [], [], []
-    for k, (i, scalar) in enumerate(zip(region.inputs, scalars)):
+    for k, (i, how) in enumerate(zip(region.inputs, pattern)):
         ctype = C_TYPES[i.dtype]
         params.append(f"const {ctype}* __restrict__ _p{k}")
         casts.append(f"(const {ctype}*)_in[{k}]")
-        if scalar:
+        if how == "s":
             setup.append(f"  const {ctype} x{k} = _p{k}[0];")
         else:
-            binds.append(f"    const {ctype} x{k} = _p{k}[_i];")
+            binds.append(f"      const {ctype} x{k} = _p{k}[{'_c' if how == 'r' else '_i'}];")
     for j, r in enumerate(region.outputs):
         ctype = C_TYPES[region.dtype_of(r)]
         params.append(f"{ctype}* __restrict__ _q{j}")
         casts.append(f"({ctype}*)_out[{j}]")
-        binds.append(f"    {ctype} &y{j} = _q{j}[_i];")
-    body = "\n".join("    " + line for line in text.operation.splitlines())
+        binds.append(f"      {ctype} &y{j} = _q{j}[_i];")
+    body = "\n".join("      " + line for line in text.operation.splitlines())
     source = "\n".join([
-        f"static void _loop_{name}(long long _n, {', '.join(params)}) {{",
+        f"static void _loop_{name}(long long _n, long long _inner, {', '.join(params)}) {{",
         *setup,
-        "  for (long long _i = 0; _i < _n; ++_i) {",
+        "  for (long long _o = 0; _o < _n; _o += _inner) {",  # rows of _inner elements (one row: the whole)
+        "    for (long long _c = 0; _c < _inner; ++_c) {",
+        "      const long long _i = _o + _c;",
         *binds,
         body,
+        "    }",
         "  }",
         "}",
-        f'extern "C" void {name}(const void* const* _in, void* const* _out, long long _n) {{',
-        f"  _loop_{name}(_n, {', '.join(casts)});",
+        f'extern "C" void {name}(const void* const* _in, void* const* _out, long long _n, long long _inner) {{',
+        f"  _loop_{name}(_n, _inner, {', '.join(casts)});",
         "}",
         "",
     ])
@@ -123,40 +130,57 @@ def load(functions: list[tuple[str, str]]) -> list[Any]:
 
 def compile_regions(regions: list[Region]) -> list[CompiledRegion]:
     """A CompiledRegion for each region, all built by one compiler run (for their static scalar inputs)."""
-    patterns = [tuple(i.is_scalar for i in r.inputs) for r in regions]
-    functions = load([host_source(r, p) for r, p in zip(regions, patterns)])
+    patterns = [tuple("s" if i.is_scalar else "a" for i in r.inputs) for r in regions]
+    functions = [_region_loop(f) for f in load([host_source(r, p) for r, p in zip(regions, patterns)])]
     return [CompiledRegion(r, {p: f}) for r, p, f in zip(regions, patterns, functions)]
 
 
-class CompiledRegion:
-    """Runs a region as one compiled C++ loop over NumPy arrays (one build per pattern of scalar inputs)."""
+def _region_loop(function: Any) -> Any:
+    """A region's loop function: (inputs, outputs, elements, row length)."""
+    function.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_longlong, ctypes.c_longlong]
+    return function
 
-    def __init__(self, region: Region, functions: dict[tuple[bool, ...], Any] | None = None):
+
+class CompiledRegion:
+    """Runs a region as one compiled C++ loop over NumPy arrays (one build per pattern of inputs)."""
+
+    def __init__(self, region: Region, functions: dict[tuple[str, ...], Any] | None = None):
         self.region = region
         self._functions = dict(functions or {})
         self._in_dtypes = [np.dtype(i.dtype) for i in region.inputs]
         self._out_dtypes = [np.dtype(region.dtype_of(r)) for r in region.outputs]
         if not self._functions:
-            self.function(tuple(i.is_scalar for i in region.inputs))  # the likely build, made now
+            self.function(tuple("s" if i.is_scalar else "a" for i in region.inputs))  # the likely build, now
 
-    def function(self, scalars: tuple[bool, ...]) -> Any:
-        f = self._functions.get(scalars)
+    def function(self, pattern: tuple[str, ...]) -> Any:
+        f = self._functions.get(pattern)
         if f is None:
-            f = self._functions[scalars] = load([host_source(self.region, scalars)])[0]
+            f = self._functions[pattern] = _region_loop(load([host_source(self.region, pattern)])[0])
         return f
 
     def __call__(self, *arrays: Any) -> tuple[np.ndarray, ...]:
         inputs = [np.asarray(a, d) for a, d in zip(arrays, self._in_dtypes)]
         shape = np.broadcast_shapes(*(a.shape for a in inputs)) if inputs else ()
         size = int(np.prod(shape, dtype=np.int64))
-        scalars = tuple(a.size == 1 for a in inputs)
-        # a partly broadcast input (neither one element nor full size) is copied out in full
-        keep = [np.ascontiguousarray(a if one or a.shape == shape else np.broadcast_to(a, shape))
-                for a, one in zip(inputs, scalars)]
+        pattern, keep = [], []
+        for a in inputs:
+            if a.size == 1:
+                pattern.append("s")
+                keep.append(np.ascontiguousarray(a))
+            elif a.shape == shape:
+                pattern.append("a")
+                keep.append(np.ascontiguousarray(a))
+            elif shape and a.size == shape[-1] and a.shape[-1] == shape[-1]:  # a row: read at the column
+                pattern.append("r")
+                keep.append(np.ascontiguousarray(a).reshape(-1))
+            else:  # any other broadcast input is copied out in full
+                pattern.append("a")
+                keep.append(np.ascontiguousarray(np.broadcast_to(a, shape)))
         outs = [np.empty(shape, d) for d in self._out_dtypes]
         if size:
+            inner = shape[-1] if "r" in pattern else size
             in_ptrs = (ctypes.c_void_p * max(1, len(keep)))(*[a.ctypes.data for a in keep])
             out_ptrs = (ctypes.c_void_p * len(outs))(*[o.ctypes.data for o in outs])
-            self.function(scalars)(in_ptrs, out_ptrs, size)
+            self.function(tuple(pattern))(in_ptrs, out_ptrs, size, inner)
         shapes = self.region.output_shapes([a.shape for a in inputs])
         return tuple(shrink(o, s) for o, s in zip(outs, shapes))

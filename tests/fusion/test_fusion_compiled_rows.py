@@ -1,0 +1,37 @@
+"""The compiled CPU loop reads a row broadcast over the result's last axis (a bias over a batch) at the
+column, without copying it out in full; other broadcasts are copied. Values equal NumPy's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gpugraph as tf
+from gpugraph.compiler import fused_step
+
+
+@pytest.fixture(autouse=True)
+def compile_at_once(monkeypatch):
+    monkeypatch.setattr(fused_step, "COMPILE_AFTER", 1)
+
+
+@pytest.mark.parametrize("x_shape, b_shape", [((2000, 7), (7,)), ((500, 4, 7), (7,)), ((2000, 7), (1, 7)),
+                                              ((2000, 7), (2000, 1)), ((500, 4, 7), (4, 7))])
+def test_broadcast_inputs_give_numpys_values(x_shape, b_shape):
+    rng = np.random.default_rng(0)
+    x = tf.placeholder(tf.float32, [None] + list(x_shape[1:]))
+    b = tf.placeholder(tf.float32, b_shape)
+    y = tf.nn.relu(x + b) * 2.0 - b
+    xs = rng.standard_normal(x_shape).astype(np.float32)
+    bs = rng.standard_normal(b_shape).astype(np.float32)
+    with tf.Session() as sess:
+        first = sess.run(y, {x: xs, b: bs})  # op by op
+        second = sess.run(y, {x: xs, b: bs})  # the compiled loop
+        (step,) = [s for s in list(sess._runs.values())[-1].plan.steps if s.ops]
+        assert step.fn._compiled is not None
+        patterns = list(step.fn._compiled._functions)
+    want = np.maximum(xs + bs, np.float32(0)) * np.float32(2) - bs
+    for got in (first, second):
+        assert got.tobytes() == want.tobytes()
+    row = len(b_shape) and np.prod(b_shape) == x_shape[-1]
+    assert any("r" in p for p in patterns) == bool(row)
