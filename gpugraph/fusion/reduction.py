@@ -119,6 +119,12 @@ class ReductionText:
     reduce_type: str
     preamble: str
 
+    def kernel(self, cupy: Any) -> Any:
+        """The ``cupy.ReductionKernel`` of this text (built with KERNEL_OPTIONS: no FMA contraction)."""
+        return cupy.ReductionKernel(self.in_params, self.out_params, self.map_expr, self.reduce_expr,
+                                    self.post_map_expr, self.identity, self.name, reduce_type=self.reduce_type,
+                                    preamble=self.preamble, options=KERNEL_OPTIONS)
+
 
 def reduction_text(region: Region, reduction: Reduction) -> ReductionText:
     """The ReductionKernel source of ``region`` (one output) ending in ``reduction``."""
@@ -150,8 +156,5 @@ def reduce_on_device(region: Region, reduction: Reduction, arrays: Sequence[Any]
     if kernel is None:
         import cupy
 
-        t = reduction_text(region, reduction)
-        kernel = _kernels[key] = cupy.ReductionKernel(
-            t.in_params, t.out_params, t.map_expr, t.reduce_expr, t.post_map_expr, t.identity, t.name,
-            reduce_type=t.reduce_type, preamble=t.preamble, options=KERNEL_OPTIONS)
+        kernel = _kernels[key] = reduction_text(region, reduction).kernel(cupy)
     return kernel(*arrays, axis=axes, keepdims=True).reshape(out_shape)

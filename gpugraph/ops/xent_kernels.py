@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gpugraph.fusion.reduction import ReductionText
 from gpugraph.kernels import KERNEL_OPTIONS
 
 # CUDA has no INFINITY/NAN macros without headers CuPy does not include: build them from their bits
@@ -25,20 +26,6 @@ __device__ __forceinline__ double gpugraph_xent_neg_inf() {
 
 C_TYPES = {"float32": "float", "float64": "double"}
 LABEL_DTYPES = ("int32", "int64")
-
-
-@dataclass(frozen=True)
-class ReductionText:
-    """The arguments of ``cupy.ReductionKernel``."""
-
-    in_params: str
-    out_params: str
-    map_expr: str
-    reduce_expr: str
-    post_map_expr: str
-    identity: str
-    name: str
-    preamble: str
 
 
 @dataclass(frozen=True)
@@ -71,11 +58,12 @@ def xent_texts(dtype: str, label_dtype: str) -> XentTexts:
         in_params=f"{dtype} x", out_params=f"{dtype} row_max", map_expr="x",
         # NaN wins, as numpy.max: a NaN logit makes its row NaN
         reduce_expr="(a > b || a != a) ? a : b", post_map_expr="row_max = a",
-        identity="gpugraph_xent_neg_inf()", name=f"gpugraph_xent_row_max_{dtype}", preamble=PREAMBLE)
+        identity="gpugraph_xent_neg_inf()", name=f"gpugraph_xent_row_max_{dtype}", reduce_type=ctype,
+        preamble=PREAMBLE)
     row_log_sum_exp = ReductionText(
         in_params=f"{dtype} x, {dtype} row_max", out_params=f"{dtype} log_sum",
         map_expr="exp(x - row_max)", reduce_expr="a + b", post_map_expr="log_sum = log(a)", identity="0",
-        name=f"gpugraph_xent_log_sum_exp_{dtype}", preamble=PREAMBLE)
+        name=f"gpugraph_xent_log_sum_exp_{dtype}", reduce_type=ctype, preamble=PREAMBLE)
     loss = ElementwiseText(
         in_params=f"raw {dtype} x, {label_dtype} label, {dtype} row_max, {dtype} log_sum, int64 classes",
         out_params=f"{dtype} loss",
@@ -109,15 +97,11 @@ def _kernels_for(xp: Any, dtype: str, label_dtype: str) -> _Kernels:
     if found is None:
         t = xent_texts(dtype, label_dtype)
 
-        def reduction(r: ReductionText) -> Any:
-            return xp.ReductionKernel(r.in_params, r.out_params, r.map_expr, r.reduce_expr, r.post_map_expr,
-                                      r.identity, r.name, preamble=r.preamble, options=KERNEL_OPTIONS)
-
         def elementwise(e: ElementwiseText) -> Any:
             return xp.ElementwiseKernel(e.in_params, e.out_params, e.operation, e.name, preamble=e.preamble,
                                         options=KERNEL_OPTIONS)
 
-        found = _kernels[key] = _Kernels(reduction(t.row_max), reduction(t.row_log_sum_exp),
+        found = _kernels[key] = _Kernels(t.row_max.kernel(xp), t.row_log_sum_exp.kernel(xp),
                                          elementwise(t.loss), elementwise(t.backprop))
     return found
 

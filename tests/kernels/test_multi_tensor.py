@@ -19,7 +19,7 @@ from gpugraph.kernels.multi_tensor import MultiTensorUpdate, multi_tensor_kernel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 from fake_cupy import FakeCuda, FakeArray, make_fake_cupy  # noqa: E402
-from fake_nvml import NvmlGpu, make_pynvml  # noqa: E402
+from fake_gpu import one_fake_gpu  # noqa: E402
 
 # Each Apply kernel: its number of refs and its op's non-ref inputs ("g": the gradient, "step": an int64
 # 0-d array), then its attributes.
@@ -155,19 +155,9 @@ def test_the_launcher_declines_overlapping_and_mismatched_arrays() -> None:
 
 @pytest.fixture
 def fake_gpu(monkeypatch):
-    from gpugraph.runtime import device_setup
-    from gpugraph.runtime.gpu_manager import GpuManager, set_gpu_manager
-
     state = FakeCuda(n_devices=1, total_memory=64 << 20)
-    monkeypatch.setitem(sys.modules, "cupy", _fake_cupy(state))
-    monkeypatch.setitem(sys.modules, "pynvml", make_pynvml([NvmlGpu("NVIDIA H200", "GPU-0a1b", 64 << 20)]))
-    monkeypatch.setenv("GPUGRAPH_DEVICE", "gpu")
-    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-    previous = device_setup.set_device_provider(None)
-    previous_manager = set_gpu_manager(GpuManager())
-    yield state
-    set_gpu_manager(previous_manager)
-    device_setup.set_device_provider(previous)
+    with one_fake_gpu(monkeypatch, _fake_cupy(state), 64 << 20):
+        yield state
 
 
 def _train_adam(steps: int) -> list[np.ndarray]:

@@ -14,14 +14,12 @@ TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS / "runtime"))
 sys.path.insert(0, str(TESTS / "kernels"))
 from fake_cupy import FakeCuda, make_fake_cupy  # noqa: E402
-from fake_nvml import NvmlGpu, make_pynvml  # noqa: E402
+from fake_gpu import one_fake_gpu  # noqa: E402
 from test_kernels_compile import compile_ptx  # noqa: E402
 
 import gpugraph as tf  # noqa: E402
 from gpugraph.ops.nn_ops import _sparse_xent_impl  # noqa: E402
 from gpugraph.ops.xent_kernels import ElementwiseText, ReductionText, xent_texts  # noqa: E402
-from gpugraph.runtime import device_setup  # noqa: E402
-from gpugraph.runtime.gpu_manager import GpuManager, set_gpu_manager  # noqa: E402
 
 MiB = 1 << 20
 C_TYPES = {"float32": "float", "float64": "double", "int32": "int", "int64": "long long"}
@@ -144,17 +142,10 @@ def test_host_path_still_raises_on_a_bad_label():
 @pytest.fixture
 def gpu_session(monkeypatch, state, cp):
     """Sessions placing ops on one fake GPU."""
-    monkeypatch.setitem(sys.modules, "cupy", cp)
-    monkeypatch.setitem(sys.modules, "pynvml", make_pynvml([NvmlGpu("NVIDIA H200", "GPU-0a1b2c3d-0000", 64 * MiB)]))
-    monkeypatch.setenv("GPUGRAPH_DEVICE", "gpu")
     monkeypatch.setenv("GPUGRAPH_CUDA_GRAPHS", "0")
-    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-    previous = device_setup.set_device_provider(None)
-    previous_manager = set_gpu_manager(GpuManager())
-    tf.reset_default_graph()
-    yield state
-    set_gpu_manager(previous_manager)
-    device_setup.set_device_provider(previous)
+    with one_fake_gpu(monkeypatch, cp, 64 * MiB):
+        tf.reset_default_graph()
+        yield state
 
 
 def test_a_session_on_the_gpu_computes_the_loss_and_its_gradient(gpu_session):

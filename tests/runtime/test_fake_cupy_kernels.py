@@ -3,19 +3,16 @@ NumPy, and a training session whose fused regions run through them."""
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import numpy as np
 import pytest
 
 import gpugraph as tf
-from gpugraph.runtime import device_setup
-from gpugraph.runtime.gpu_manager import GpuManager, set_gpu_manager
 
 import fake_cuda_kernels
 from fake_cupy import FakeCuda, make_fake_cupy
-from fake_nvml import NvmlGpu, make_pynvml
+from fake_gpu import one_fake_gpu
 
 RNG = np.random.default_rng(7)
 
@@ -121,15 +118,8 @@ def test_a_captured_kernel_is_replayed_by_the_graph(cp):
 @pytest.fixture
 def gpu(monkeypatch):
     state = FakeCuda(n_devices=1, total_memory=64 << 20)
-    monkeypatch.setitem(sys.modules, "cupy", make_fake_cupy(state))
-    monkeypatch.setitem(sys.modules, "pynvml", make_pynvml([NvmlGpu("NVIDIA H200", "GPU-0a1b", 64 << 20)]))
-    monkeypatch.setenv("GPUGRAPH_DEVICE", "gpu")
-    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-    previous = device_setup.set_device_provider(None)
-    previous_manager = set_gpu_manager(GpuManager())
-    yield state
-    set_gpu_manager(previous_manager)
-    device_setup.set_device_provider(previous)
+    with one_fake_gpu(monkeypatch, make_fake_cupy(state), 64 << 20):
+        yield state
 
 
 X = RNG.standard_normal((32, 6)).astype(np.float32)

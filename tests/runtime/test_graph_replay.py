@@ -3,18 +3,15 @@ on the captured buffers, as CUDA does): results equal eager runs bit for bit, on
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 import pytest
 
 import gpugraph as tf
-from gpugraph.runtime import device_setup
 from gpugraph.runtime.graph_replay import GraphSegment
-from gpugraph.runtime.gpu_manager import GpuManager, set_gpu_manager
 
 from fake_cupy import FakeCuda, make_fake_cupy
-from fake_nvml import NvmlGpu, make_pynvml
+from fake_gpu import one_fake_gpu
 
 MiB = 1 << 20
 
@@ -23,17 +20,10 @@ MiB = 1 << 20
 def gpu(monkeypatch):
     """One GPU as NVML and the fake CuPy see it."""
     state = FakeCuda(n_devices=1, total_memory=64 * MiB)
-    monkeypatch.setitem(sys.modules, "cupy", make_fake_cupy(state))
-    monkeypatch.setitem(sys.modules, "pynvml", make_pynvml([NvmlGpu("NVIDIA H200", "GPU-0a1b2c3d-0000", 64 * MiB)]))
-    monkeypatch.setenv("GPUGRAPH_DEVICE", "gpu")
-    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     monkeypatch.delenv("GPUGRAPH_CUDA_GRAPHS", raising=False)
-    previous = device_setup.set_device_provider(None)
-    previous_manager = set_gpu_manager(GpuManager())
-    tf.reset_default_graph()
-    yield state
-    set_gpu_manager(previous_manager)
-    device_setup.set_device_provider(previous)
+    with one_fake_gpu(monkeypatch, make_fake_cupy(state), 64 * MiB):
+        tf.reset_default_graph()
+        yield state
 
 
 def mlp_training(steps: int, config=None, change=None):
