@@ -49,6 +49,21 @@ class FusedRegion:
     extras: tuple[int, ...] = ()
 
 
+# Ops whose NumPy lowering is exactly this Python expression of their operands: the straight-line code
+# writes it in place of a call (a per-sample loop's scalars spend more in the call than in the arithmetic).
+_EXPRESSIONS = {"Add": "{0} + {1}", "Sub": "{0} - {1}", "Mul": "{0} * {1}", "RealDiv": "{0} / {1}",
+                "Square": "{0} * {0}", "Neg": "-{0}"}
+
+
+def _inline(member: Member, operands: list[str]) -> str | None:
+    """The member as an inline expression, where its function is its op's own generic lowering."""
+    template = _EXPRESSIONS.get(member.op.type)
+    fn = member.fn
+    if template is None or getattr(fn, "func", None) is not member.op.opdef.impl:
+        return None
+    return "(" + template.format(*operands) + ")"
+
+
 class _Unfit(Exception):
     """Run-time shapes the fused paths do not take: the members run one by one."""
 
@@ -174,9 +189,12 @@ class FusedStep:
         first = 0 if from_inputs else self.layout.n_views
         lines = [f"def run({', '.join(names[:self.n_inputs + first])}):"]
         for k, member in enumerate(self.members[first:], start=first):
-            env[f"f{k}"] = member.fn
-            args = ", ".join(names[i] for i in member.operands)
-            lines.append(f"    {names[self.n_inputs + k]} = f{k}({args})")
+            operands = [names[i] for i in member.operands]
+            expression = _inline(member, operands)
+            if expression is None:
+                env[f"f{k}"] = member.fn
+                expression = f"f{k}({', '.join(operands)})"
+            lines.append(f"    {names[self.n_inputs + k]} = {expression}")
         result = ", ".join(names[i] for i in self.outputs)
         lines.append(f"    return {result}" + ("," if len(self.outputs) > 1 else ""))
         exec(compile("\n".join(lines), "<gpugraph fused region>", "exec"), env)  # slot numbers only

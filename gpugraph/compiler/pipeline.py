@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextvars
 from typing import Any, Callable, Mapping, Sequence
 
+import numpy as np
+
 from gpugraph.compiler.build import build
 from gpugraph.compiler.copies import insert_copies
 from gpugraph.compiler.cse import cse
@@ -59,7 +61,7 @@ def compile_plan(fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor],
 def generate(plan: Plan, ctx: RunContext) -> ExecutionPlan:
     """The runnable plan: a slot list template and the generated runner."""
     return ExecutionPlan(
-        template=[plan.template.get(i) for i in range(plan.n_slots)],
+        template=host_scalars(plan),
         steps=plan.steps,
         feeds=plan.feeds,
         fetch_slots=plan.fetch_slots,
@@ -71,6 +73,32 @@ def generate(plan: Plan, ctx: RunContext) -> ExecutionPlan:
         replay_runner=None if plan.replay_steps is None else generate_runner(plan.replay_steps, plan.replay_releases),
         replay_steps=plan.replay_steps,
     )
+
+
+def host_scalars(plan: Plan) -> list[Any]:
+    """The template, with a rank-0 float host constant as a NumPy scalar where every step reading it reads
+    only values that may be rank 0 too: arithmetic between NumPy scalars costs a fifth of a ufunc call
+    on 0-d arrays (a per-sample loop is made of it), but a scalar beside an array costs more than a
+    0-d array does, so a constant read with a known array stays an array."""
+    template = [plan.template.get(i) for i in range(plan.n_slots)]
+    candidates = {slot for slot, value in plan.template.items()
+                  if type(value) is np.ndarray and value.ndim == 0 and value.dtype.kind == "f"
+                  and plan.slot_device.get(slot, plan.host) == plan.host}
+    if not candidates:
+        return template
+    for step in plan.steps:
+        if candidates.isdisjoint(step.inputs):
+            continue
+        if any(_known_array(plan, slot) for slot in step.inputs):
+            candidates.difference_update(step.inputs)
+    for slot in candidates:
+        template[slot] = template[slot][()]
+    return template
+
+
+def _known_array(plan: Plan, slot: int) -> bool:
+    tensor = plan.slot_tensor.get(slot)
+    return tensor is not None and bool(tensor.shape.ndims)
 
 
 # The ops of the plan being compiled: a lowering may ask whether an output of its op is read in it

@@ -95,6 +95,9 @@ def _disjoint(shape: tuple[int | None, ...] | None, specs: Sequence[Any]) -> boo
     return bool(count.max(initial=0) <= 1)
 
 
+_FLOAT_SCALARS = frozenset({np.float16, np.float32, np.float64})
+
+
 class SliceGradSum:
     """``merged(x, *dys)``: zeros the shape of ``x``, each ``dy`` written into its slice, zeros made +0.0."""
 
@@ -104,6 +107,12 @@ class SliceGradSum:
         self.originals = tuple(originals)  # each StridedSliceGrad's function, then AddN's
 
     def __call__(self, x: Any, *dys: Any) -> Any:
+        kind = type(dys[0])
+        if kind in _FLOAT_SCALARS and all(type(dy) is kind for dy in dys):  # a per-sample loop's gradients
+            out = self.xp.zeros(x.shape, dtype=kind)
+            for spec, dy in zip(self.specs, dys):
+                out[spec] = dy + 0.0  # AddN's zeros: -0.0 + 0.0 is +0.0
+            return out
         try:
             dtype = dys[0].dtype
             out = self.xp.zeros(x.shape, dtype=dtype)

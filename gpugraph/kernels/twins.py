@@ -18,7 +18,7 @@ __all__ = ["TWINS", "apply_adadelta", "apply_adagrad", "apply_adam", "apply_cent
 
 
 def apply_gradient_descent(xp: Any, var: Any, alpha: Any, delta: Any) -> Any:
-    xp.subtract(var, xp.multiply(delta, alpha, out=xp.empty_like(var)), out=var)
+    xp.subtract(var, xp.multiply(delta, alpha), out=var)  # delta, alpha and var share a dtype
     return var
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from gpugraph.framework import dtypes
 from gpugraph.framework.tensor import Tensor
 from gpugraph.framework.tensor_shape import TensorShape
@@ -63,7 +65,13 @@ def _keepdims_shape(x_shape: tuple[int, ...], axes: tuple[int, ...] | None) -> t
     return tuple(1 if i in axes else d for i, d in enumerate(x_shape))
 
 
+_FLOAT_SCALARS = frozenset({np.float16, np.float32, np.float64})
+
+
 def _broadcast_reduced_impl(xp: Any, dy: Any, x: Any, *, axes: Any, scale: bool) -> Any:
+    kind = type(dy)
+    if kind in _FLOAT_SCALARS and type(x) is kind:  # a scalar's own sum or mean: its gradient is dy
+        return dy
     shape = x.shape
     if dy.shape == shape and (not scale or dy.dtype.kind == "f"):
         # the reduced axes have length 1 (a scalar's mean, say): a float divided by the count 1 is itself; a
@@ -72,7 +80,9 @@ def _broadcast_reduced_impl(xp: Any, dy: Any, x: Any, *, axes: Any, scale: bool)
     # Where the mean's count divides, it divides before the broadcast (the same quotient per element), and
     # the quotient fills a new array: NumPy's broadcast_to costs more than the whole step for a small array.
     if scale and dy.size == 1:  # a whole-tensor mean (a loss): its count is every element
-        kept = dy.reshape(-1)[0] / dy.dtype.type(x.size or 1)  # NumPy: scalar arithmetic; CuPy: a 0-d array
+        # NumPy: scalar arithmetic; CuPy: a 0-d array. The count is a Python int, which divides in dy's
+        # own dtype (a weak scalar) as the count converted to that dtype would, at a fifth of the cost
+        kept = (dy[()] if dy.ndim == 0 else dy.reshape(-1)[0]) / (x.size or 1)
     else:
         norm = None if axes is None else tuple(a % x.ndim for a in axes)
         kept = dy.reshape(_keepdims_shape(shape, norm))
@@ -81,7 +91,10 @@ def _broadcast_reduced_impl(xp: Any, dy: Any, x: Any, *, axes: Any, scale: bool)
         count = max(x.size // max(dy.size, 1), 1) if x.size else 1
         kept = kept / dy.dtype.type(count)  # a scalar of dy's dtype: no device array made for it
     out = xp.empty(shape, dtype=kept.dtype)
-    out[...] = kept
+    if isinstance(kept, np.generic):  # a NumPy scalar fills faster than it assigns
+        out.fill(kept)
+    else:
+        out[...] = kept
     return out
 
 

@@ -154,6 +154,11 @@ def set_blas_threads(counts: list[tuple[Any, int]], keep_turn: bool = False) -> 
         _clear_control()
 
 
+def is_small_product(macs: int) -> bool:
+    """Whether a product of ``macs`` multiply-adds runs as it is, whatever the BLAS thread settings."""
+    return macs <= _ONE_THREAD_ANYWAY
+
+
 def sized_product(xp: Any, macs: int, product: Callable[[], Any]) -> Any:
     """``product()`` of ``macs`` multiply-adds, on one BLAS thread when small, at most
     ``large_product_threads()`` otherwise (host products only)."""

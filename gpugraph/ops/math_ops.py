@@ -79,7 +79,28 @@ def _pow_grad(op: Any, dy: Tensor) -> list[Any]:
     return _both(op, gx, gy)
 
 
-POW = _binary("Pow", lambda xp, x, y: xp.power(x, y), _pow_grad, cuda="out0 = pow(in0, in1)",
+_FLOAT_SCALARS = frozenset({np.float16, np.float32, np.float64})
+
+
+def _pow_impl(xp: Any, x: Any, y: Any) -> Any:
+    # Two NumPy float scalars of one type: the scalar power (C's powf/pow, as TF's kernel) costs a tenth of
+    # a ufunc call; a per-sample polynomial raises a scalar feed to each power.
+    kind = type(x)
+    if kind is type(y) and kind in _FLOAT_SCALARS:
+        return x ** y
+    out = xp.power(x, y)
+    if on_host(xp) and getattr(y, "size", 0) == 1 and out.dtype.kind == "f" and xp.asarray(y).reshape(-1)[0] == 0.5:
+        # NumPy's ufunc takes one exponent 0.5 for all as a square root: -0.0 and -inf would give -0.0 and
+        # NaN where C's pow, and TF's kernel, give +0.0 and +inf
+        x = xp.asarray(x)
+        odd = (x == 0) | (x == -xp.inf)
+        if odd.any():
+            out = xp.array(out, copy=True)
+            out[odd] = xp.where(x[odd] == 0, 0.0, xp.inf)
+    return out
+
+
+POW = _binary("Pow", _pow_impl, _pow_grad, cuda="out0 = pow(in0, in1)",
               sample=_binary_sample(0.5, 2.0))
 MAXIMUM = _binary("Maximum", lambda xp, x, y: xp.maximum(x, y),
                   lambda op, dy: _select_grad(op, dy, greater_equal),

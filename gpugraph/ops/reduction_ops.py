@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -108,7 +109,22 @@ def _reduction(name: str, fn: str, grad: Any) -> Any:
         out = getattr(xp, fn)(x, axis=axes, keepdims=keepdims)
         return out if out.dtype == x.dtype else out.astype(x.dtype)  # integer mean stays integer
     return register_op(OpDef(name, infer=_reduce_infer, impl=impl, grad=grad, input_names=("input",),
-                             sample=_sample))
+                             sample=_sample, lowering=_scalar_mean if fn == "mean" else None))
+
+
+_FLOAT_SCALARS = frozenset({np.float32, np.float64})
+
+
+def _scalar_mean(op: Any, xp: Any) -> Any:
+    """A whole-tensor host mean that may see a NumPy float scalar (a per-sample loss): the scalar plus 0,
+    as numpy.mean's sum from 0 gives it (-0.0 becomes 0.0), without the generic path's checks."""
+    if xp is not np or op.get_attr("axes") is not None or op.get_attr("keepdims") or op.inputs[0].shape.ndims:
+        return None
+    general = functools.partial(MEAN.impl, xp, axes=None, keepdims=False)
+
+    def mean(x: Any) -> Any:
+        return x + 0 if type(x) in _FLOAT_SCALARS else general(x)
+    return mean
 
 
 SUM = _reduction("Sum", "sum", lambda op, dy: [_expand(op, dy)])

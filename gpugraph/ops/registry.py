@@ -45,6 +45,9 @@ class OpDef:
     gpu: has a GPU lowering (impl is backend-neutral, or bind works with cupy); False keeps the
         op on the host, as ops drawing from NumPy Generators or building host-only values.
     sample(rng) -> list[Sample]: inputs for the conformance test.
+    lowering(op, xp) -> step function or None: a leaner function than ``impl`` with the op's attributes
+        bound, where the op's own cost is small next to a generic call's (a scalar's mean, an index by
+        constants); None falls back to ``impl``.
     """
 
     name: str
@@ -64,6 +67,7 @@ class OpDef:
     role: str = ""
     gpu: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    lowering: Callable[..., Any] | None = None
 
     def __call__(self, *inputs: Any, name: str | None = None, **attrs: Any) -> Any:
         """Add this op to the graph of its inputs; returns its Tensor, Tensors, or the Operation."""

@@ -16,7 +16,7 @@ def checked_feed(spec: Any, value: Any) -> Any:
     if kind is np.ndarray and value.dtype == spec.np_dtype and value.dtype.kind != "O":
         arr = value
     elif (kind is float or kind is np.float64 or kind is np.float32) and spec.np_dtype.kind == "f":
-        arr = np.asarray(value, dtype=spec.np_dtype)  # the per-sample loop's scalars: nothing to check
+        arr = spec.np_dtype.type(value)  # the per-sample loop's scalars: a NumPy scalar, its arithmetic is cheap
     else:
         if isinstance(value, (Tensor, Operation)):
             raise TypeError(f"The value of a feed cannot be a tf.Tensor object ('{spec.tensor.name}' was fed "

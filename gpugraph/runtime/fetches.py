@@ -14,6 +14,8 @@ _ELEMENT_TYPES = frozenset((Tensor, Operation))
 def structure_key(fetches: Any) -> Any:
     """A hashable key describing the fetch structure, for the plan cache."""
     kind = type(fetches)
+    if kind in _ELEMENT_TYPES:  # one tensor or op: its own key
+        return fetches
     if kind is list or kind is tuple:  # a flat list of graph elements, as most runs fetch: the same key, sooner
         for f in fetches:
             if type(f) not in _ELEMENT_TYPES:

@@ -20,7 +20,6 @@ without it (or with a BLAS it cannot drive) the BLAS is left as it is.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from typing import Any
 
@@ -61,13 +60,10 @@ class BlasThreads:
         _exit()
 
 
-_LEAVE_AS_IS = contextlib.nullcontext()
-
-
-def run_threads(config: Any) -> BlasThreads | contextlib.nullcontext:
-    """What a session made with ``config`` wraps each run in (nothing to do for the default, 0)."""
+def run_threads(config: Any) -> BlasThreads | None:
+    """What a session made with ``config`` wraps each run in: None for the default, 0 (nothing to do)."""
     requested = getattr(config, "intra_op_parallelism_threads", 0) if config is not None else 0
-    return BlasThreads(requested) if requested > 0 else _LEAVE_AS_IS
+    return BlasThreads(requested) if requested > 0 else None
 
 
 # --- process-wide: the counts found when the first of overlapping runs began, and how many runs are in ---

@@ -35,6 +35,13 @@ from gpugraph.compiler.codegen import failing_step
 logger = logging.getLogger("gpugraph")
 
 
+@np.errstate(all="ignore")  # TF1 computes inf and NaN without a word; NumPy would warn
+def _quietly(runner: Any, slots: list[Any]) -> None:
+    """``runner(slots)`` with NumPy's floating-point warnings off: as a decorated function this costs half
+    what a ``with np.errstate(...)`` block does, which a per-sample loop pays on every run."""
+    runner(slots)
+
+
 class VariableCell:
     """One variable's value in one session; ``value is None`` until initialized.
 
@@ -247,14 +254,17 @@ class BaseSession:
         # a run with the plan to itself replays its captured GPU segments (their buffers are the plan's)
         replay = plan.replay_runner is not None and plan.exclusive.acquire(blocking=False)
         try:
-            with np.errstate(all="ignore"), self._host_threads:
-                if run_metadata is not None:
-                    self._run_traced(plan, slots, run_metadata, replay)
-                elif plan.placements is None:
-                    plan.runner(slots)
-                else:
-                    with self._activate():
-                        (plan.replay_runner if replay else plan.runner)(slots)  # type: ignore[misc]
+            if run_metadata is None and plan.placements is None and self._host_threads is None:
+                _quietly(plan.runner, slots)  # the common host run: nothing else to set up
+            else:
+                with np.errstate(all="ignore"), self._host_threads or contextlib.nullcontext():
+                    if run_metadata is not None:
+                        self._run_traced(plan, slots, run_metadata, replay)
+                    elif plan.placements is None:
+                        plan.runner(slots)
+                    else:
+                        with self._activate():
+                            (plan.replay_runner if replay else plan.runner)(slots)  # type: ignore[misc]
             for backend in compiled.gpu_backends:
                 finish_on(backend)
         except errors.OpError as e:

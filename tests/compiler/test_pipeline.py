@@ -241,3 +241,21 @@ def test_fetches_of_fresh_stateful_outputs_are_not_copied_but_session_storage_is
         assert compiled.plan.copy_on_fetch == (True, False)
         fetched[0][:] = 5.0  # the user's copy: the variable keeps its value
         np.testing.assert_array_equal(sess.run(v), np.ones(3, np.float32))
+
+
+def test_a_rank_0_constant_read_only_beside_scalars_is_a_numpy_scalar_in_the_template():
+    """Scalar arithmetic between NumPy scalars is cheap, but a scalar beside an array costs more than a 0-d
+    array: a constant read with a known array stays a 0-d array."""
+    x = tf.placeholder(tf.float32)  # unknown rank: may be a scalar
+    a = tf.placeholder(tf.float32, [3])
+    y = x * 3.0
+    z = a * 5.0
+    with tf.Session() as sess:
+        got_y, got_z = sess.run([y, z], {x: 2.0, a: np.ones(3, np.float32)})
+        template = next(iter(sess._runs.values())).plan.template
+    assert got_y == np.float32(6.0) and type(got_y) is np.float32
+    np.testing.assert_array_equal(got_z, np.full(3, 5.0, np.float32))
+    three = [v for v in template if isinstance(v, (np.generic, np.ndarray)) and np.ndim(v) == 0 and v == 3.0]
+    five = [v for v in template if isinstance(v, (np.generic, np.ndarray)) and np.ndim(v) == 0 and v == 5.0]
+    assert [type(v) for v in three] == [np.float32]
+    assert [type(v) for v in five] == [np.ndarray]

@@ -63,3 +63,19 @@ def test_overlapping_slices_are_left_to_addn(monkeypatch):
     value, steps = gradients_and_steps(overlapping, True, monkeypatch)
     np.testing.assert_array_equal(value, [2.0, 7.0, 5.0, 0.0])
     assert sum(s.op.type == "StridedSliceGrad" for s in steps) == 2
+
+
+def test_per_sample_scalar_gradients_merge_as_addn_does_bit_for_bit(monkeypatch):
+    """A fed scalar makes each slice's gradient a NumPy scalar at run time (one of them -0.0)."""
+    def fed():
+        w = tf.Variable(np.array([0.5, -1.0, 2.0, 0.0], np.float32), name="w")
+        x = tf.placeholder_with_default(np.float32(1.25), [])
+        coefficients = [np.float32(c) for c in (1.0, -0.0, 2.5, -3.0)]
+        return w, tf.add_n([w[i] * tf.pow(x, float(i)) * coefficients[i] for i in range(4)])
+
+    merged, _ = gradients_and_steps(fed, True, monkeypatch)
+    alone, _ = gradients_and_steps(fed, False, monkeypatch)
+    assert merged.tobytes() == alone.tobytes()
+    powers = np.float32(1.25) ** np.arange(4, dtype=np.float32)
+    np.testing.assert_array_equal(merged, powers * np.array([1.0, -0.0, 2.5, -3.0], np.float32))
+    assert not np.signbit(merged[1])  # -0.0 summed with AddN's zeros

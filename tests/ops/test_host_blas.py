@@ -146,10 +146,12 @@ def test_machine_busy_seconds_reads_proc_stat() -> None:
     if first is None:  # not Linux
         assert not os.path.exists("/proc/stat")
         return
-    burn = time.process_time() + 0.05
+    burn = time.process_time() + 0.1
     while time.process_time() < burn:
         pass
-    assert host_blas.machine_busy_seconds() - first >= 0.04  # at least this process's own busy time
+    # at least this process's own busy time, less a few of the kernel's 10 ms ticks (and float rounding:
+    # 32242.53 - 32242.49 is 0.0399..., not 0.04)
+    assert host_blas.machine_busy_seconds() - first >= 0.07
 
 
 def test_blas_libraries_are_scanned_again_after_an_import(monkeypatch: pytest.MonkeyPatch) -> None:

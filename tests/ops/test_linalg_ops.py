@@ -172,3 +172,19 @@ def test_determinant_gradient_is_det_times_inverse_transpose() -> None:
     g = run(tf.gradients(tf.reduce_sum(tf.matrix_determinant(x)), x)[0], feed={x: bm})
     want = np.linalg.det(bm)[:, None, None] * np.linalg.inv(bm).swapaxes(-1, -2)
     np.testing.assert_allclose(g, want, rtol=1e-10)
+
+
+@pytest.mark.parametrize("m,k,n", [(100, 9, 1), (130, 70, 60)])  # below and above a one-thread product's size
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+def test_fed_matrix_products_of_either_size_equal_numpy(m: int, k: int, n: int, ta: bool, tb: bool) -> None:
+    a = RNG.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
+    b = RNG.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
+    pa, pb = tf.placeholder(tf.float32, [None, None]), tf.placeholder(tf.float32, [None, None])
+    with tf.Session() as sess:
+        for _ in range(2):
+            got = sess.run(tf.matmul(pa, pb, transpose_a=ta, transpose_b=tb), {pa: a, pb: b})
+            want = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b).astype(np.float64)
+            assert got.dtype == np.float32 and got.shape == (m, n)
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="MatMul"):
+            sess.run(tf.matmul(pa, pb, transpose_a=ta, transpose_b=tb), {pa: a, pb: b[:-1] if not tb else b[:, :-1]})

@@ -3,7 +3,10 @@ gradient, AddN of a few terms, Mean and its gradient, against NumPy computed her
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import itertools
+from typing import Any
 
 import numpy as np
 import pytest
@@ -163,3 +166,76 @@ def test_add_n_merges_tensor_array_gradient_flows_among_zero_gradients() -> None
         merged = ADD_N.impl(np, *terms)
         assert isinstance(merged, TensorArrayValue)
         np.testing.assert_array_equal(merged.dense, rows)
+
+
+SPECIAL = [0.0, -0.0, 0.5, -1.5, 2.0, 3.0, -3.0, 1e-3, 1e30, -7.25, np.inf, -np.inf, np.nan]
+
+
+def _c_pow(dtype: type) -> Any:
+    """C's pow for ``dtype``, as TF's CPU kernel computes it: powf for float32 (and float16, widened to float
+    and rounded back), pow for float64."""
+    libm = ctypes.CDLL(ctypes.util.find_library("m"))
+    fn = libm.pow if dtype is np.float64 else libm.powf
+    c_type = ctypes.c_double if dtype is np.float64 else ctypes.c_float
+    fn.restype, fn.argtypes = c_type, [c_type, c_type]
+    return lambda a, b: dtype(fn(float(dtype(a)), float(dtype(b))))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_pow_of_fed_scalars_and_arrays_is_c_pow_bit_for_bit(dtype) -> None:
+    """Fed Python floats run as NumPy scalars, arrays through the ufunc: both give C's pow for every special
+    value (NumPy's ufunc alone takes a lone 0.5 as a square root: pow(-0.0, 0.5) would be -0.0, not 0.0)."""
+    c_pow = _c_pow(dtype)
+    x, y = tf.placeholder(tf.as_dtype(dtype)), tf.placeholder(tf.as_dtype(dtype))
+    z = tf.pow(x, y)
+    with tf.Session() as sess, np.errstate(all="ignore"):
+        column = np.array(SPECIAL, dtype)
+        for b in SPECIAL:
+            for a in SPECIAL:
+                got = sess.run(z, {x: a, y: b})
+                want = c_pow(a, b)
+                assert type(got) is dtype and got.tobytes() == want.tobytes(), (a, b, got, want)
+            want = np.array([c_pow(a, b) for a in SPECIAL], dtype)
+            for exponent in (np.array(b, dtype), np.array([b], dtype)):  # an array to one exponent
+                got = sess.run(z, {x: column, y: exponent})
+                assert got.dtype == dtype and got.tobytes() == want.tobytes(), (b, got, want)
+
+
+def test_a_fed_scalar_is_fetched_as_a_numpy_scalar_of_the_placeholders_dtype() -> None:
+    x = tf.placeholder(tf.float32)
+    with tf.Session() as sess:
+        got = sess.run(x, {x: 0.1})  # a Python float: rounded to float32, as TF1 does
+    assert type(got) is np.float32 and got == np.float32(0.1)
+
+
+def test_a_scalar_region_run_many_times_equals_numpy_and_warns_nothing() -> None:
+    """Add, Sub, Mul, RealDiv, Square and Neg of scalars in one fused step, run past its first calls (its
+    straight-line code), with a division by zero and an overflow: NumPy's values, no warning."""
+    import warnings
+
+    x, y = tf.placeholder(tf.float32), tf.placeholder(tf.float32)
+    z = -tf.square((x + 2.0) * y - x / y) + x
+    cases = [(1.5, 2.0), (-0.0, 3.0), (1.0, 0.0), (3e30, 1e10), (np.nan, 1.0), (2.0, -0.5)] * 2
+    with tf.Session() as sess, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for a, b in cases:
+            got = sess.run(z, {x: a, y: b})
+            a32, b32 = np.float32(a), np.float32(b)
+            with np.errstate(all="ignore"):
+                t = (a32 + np.float32(2.0)) * b32 - a32 / b32
+                want = -(t * t) + a32
+            assert type(got) is np.float32
+            np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_the_gradient_of_a_mean_over_many_elements_divides_in_its_dtype(dtype) -> None:
+    """The mean's gradient divides by the count converted to the dtype (float16: 70000 is inf, as TF's)."""
+    x = tf.placeholder(tf.as_dtype(dtype), [None])
+    (g,) = tf.gradients(tf.reduce_mean(x), [x])
+    value = np.ones(70000, dtype)
+    with tf.Session() as sess, np.errstate(all="ignore"):
+        got = sess.run(g, {x: value})
+        want = np.full(70000, dtype(1.0) / dtype(70000), dtype)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, want)
