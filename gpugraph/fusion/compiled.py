@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import hashlib
+import math
 import os
 import shutil
 import subprocess
@@ -149,6 +150,7 @@ class CompiledRegion:
         self._functions = dict(functions or {})
         self._in_dtypes = [np.dtype(i.dtype) for i in region.inputs]
         self._out_dtypes = [np.dtype(region.dtype_of(r)) for r in region.outputs]
+        self._layouts: dict[tuple[tuple[int, ...], ...], tuple[Any, ...]] = {}
         if not self._functions:
             self.function(tuple("s" if i.is_scalar else "a" for i in region.inputs))  # the likely build, now
 
@@ -160,27 +162,52 @@ class CompiledRegion:
 
     def __call__(self, *arrays: Any) -> tuple[np.ndarray, ...]:
         inputs = [np.asarray(a, d) for a, d in zip(arrays, self._in_dtypes)]
-        shape = np.broadcast_shapes(*(a.shape for a in inputs)) if inputs else ()
-        size = int(np.prod(shape, dtype=np.int64))
-        pattern, keep = [], []
-        for a in inputs:
-            if a.size == 1:
-                pattern.append("s")
-                keep.append(np.ascontiguousarray(a))
-            elif a.shape == shape:
-                pattern.append("a")
-                keep.append(np.ascontiguousarray(a))
-            elif shape and a.size == shape[-1] and a.shape[-1] == shape[-1]:  # a row: read at the column
-                pattern.append("r")
-                keep.append(np.ascontiguousarray(a).reshape(-1))
-            else:  # any other broadcast input is copied out in full
-                pattern.append("a")
-                keep.append(np.ascontiguousarray(np.broadcast_to(a, shape)))
+        shapes = tuple(a.shape for a in inputs)
+        layout = self._layouts.get(shapes)
+        if layout is None:
+            layout = self._layouts[shapes] = self._layout(shapes)
+        shape, size, reads, function, inner, out_shapes = layout
+        keep = [_READERS[how](a, shape) for a, how in zip(inputs, reads)]
         outs = [np.empty(shape, d) for d in self._out_dtypes]
         if size:
-            inner = shape[-1] if "r" in pattern else size
             in_ptrs = (ctypes.c_void_p * max(1, len(keep)))(*[a.ctypes.data for a in keep])
             out_ptrs = (ctypes.c_void_p * len(outs))(*[o.ctypes.data for o in outs])
-            self.function(tuple(pattern))(in_ptrs, out_ptrs, size, inner)
-        shapes = self.region.output_shapes([a.shape for a in inputs])
-        return tuple(shrink(o, s) for o, s in zip(outs, shapes))
+            function(in_ptrs, out_ptrs, size, inner)
+        if out_shapes is None:
+            return tuple(outs)
+        return tuple(shrink(o, s) for o, s in zip(outs, out_shapes))
+
+    def _layout(self, shapes: tuple[tuple[int, ...], ...]) -> tuple[Any, ...]:
+        """How a call with inputs of these shapes runs, worked out once per shapes (NumPy's shape helpers
+        cost microseconds each, more than the loop over a small region): the iteration space, its size,
+        how each input is read, the loop, its row length, and the outputs' own shapes (None: all span the
+        space)."""
+        if len(self._layouts) >= _LAYOUTS_KEPT:
+            self._layouts.clear()
+        shape = tuple(np.broadcast_shapes(*shapes)) if shapes else ()
+        size = math.prod(shape)
+        reads, pattern = [], []
+        for s in shapes:
+            if math.prod(s) == 1:
+                how = "s"
+            elif s == shape:
+                how = "a"
+            elif shape and math.prod(s) == shape[-1] and s[-1] == shape[-1]:  # a row: read at the column
+                how = "r"
+            else:  # any other broadcast input is copied out in full
+                how = "b"
+            reads.append(how)
+            pattern.append("a" if how == "b" else how)
+        inner = shape[-1] if "r" in pattern else size
+        out_shapes = [tuple(o) for o in self.region.output_shapes(list(shapes))]
+        return (shape, size, tuple(reads), self.function(tuple(pattern)), inner,
+                None if all(o == shape for o in out_shapes) else out_shapes)
+
+
+_LAYOUTS_KEPT = 64  # shapes a region remembers how to run (a varying batch size makes a few)
+_READERS = {  # how an input array is handed to the loop, by its read pattern
+    "s": lambda a, shape: np.ascontiguousarray(a),
+    "a": lambda a, shape: np.ascontiguousarray(a),
+    "r": lambda a, shape: np.ascontiguousarray(a).reshape(-1),
+    "b": lambda a, shape: np.ascontiguousarray(np.broadcast_to(a, shape)),
+}

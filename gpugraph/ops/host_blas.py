@@ -1,14 +1,13 @@
 """Host BLAS threads sized to the work and to the machine.
 
-OpenBLAS splits a product across its threads in fixed shares and waits for every share. For a small
-product (an RNN step's 64x156 by 156x512) a second thread saves about 50 us on an idle machine, but when
-another process holds that core the product waits for the scheduler: 3 to 35 ms instead of 0.15 ms, which
-made a training step ten times slower on a shared 2-core machine. Products under ``SMALL_PRODUCT_MACS``
-multiply-adds (about half a millisecond on one core) run single-threaded; larger ones run on at most
-``large_product_threads()``: the running session's ``intra_op_parallelism_threads``, or by default all
-usable cores while other processes leave them idle and all but one otherwise (see
-gpugraph/runtime/host_threads.py). ``GPUGRAPH_SINGLE_THREAD_MACS=0`` treats
-every product as large. Needs threadpoolctl (without it, the BLAS's setting is left alone); only NumPy
+OpenBLAS splits a product across its threads in fixed shares and waits for every share: when another
+process holds a core, a product split across it waits for the scheduler (an RNN step's 0.15 ms product
+took 3 to 35 ms on a shared 2-core machine). So products run on at most ``large_product_threads()``: the
+running session's ``intra_op_parallelism_threads``, or by default all usable cores while other processes
+leave them idle and all but one otherwise (see gpugraph/runtime/host_threads.py). On an idle machine a
+second thread halves even a 256x256x256 product (371 -> 207 us here; 27 -> 16 us for 256x256x10).
+``GPUGRAPH_SINGLE_THREAD_MACS=N`` runs products under N multiply-adds on one thread whatever the load
+(0, the default: none). Needs threadpoolctl (without it, the BLAS's setting is left alone); only NumPy
 arrays.
 """
 
@@ -27,7 +26,7 @@ ENV_SINGLE_THREAD_MACS = "GPUGRAPH_SINGLE_THREAD_MACS"
 
 def _threshold(text: str) -> int:
     try:
-        return int(text) if text.strip() else 1 << 25
+        return int(text) if text.strip() else 0
     except ValueError:
         raise ValueError(f"{ENV_SINGLE_THREAD_MACS} must be a whole number of multiply-adds, got {text!r}") from None
 

@@ -35,3 +35,25 @@ def test_broadcast_inputs_give_numpys_values(x_shape, b_shape):
         assert got.tobytes() == want.tobytes()
     row = len(b_shape) and np.prod(b_shape) == x_shape[-1]
     assert any("r" in p for p in patterns) == bool(row)
+
+
+def test_one_region_run_with_changing_shapes_gives_numpys_values_each_time():
+    """The loop's layout (iteration space, how each input is read, the outputs' own shapes) is worked out
+    once per input shapes and kept: alternating batches, a row then a full-size then a one-element bias,
+    and an output that does not span the iteration space, each get their own."""
+    rng = np.random.default_rng(3)
+    x = tf.placeholder(tf.float32, [None, 7])
+    b = tf.placeholder(tf.float32, None)
+    y = tf.nn.relu(x + b) * 2.0 - b
+    z = b * 3.0  # a second output of the region, over b's shape only
+    cases = [((3000, 7), (7,)), ((2000, 7), (2000, 7)), ((3000, 7), ()), ((3000, 7), (7,)), ((1500, 7), (1, 7))]
+    with tf.Session() as sess:
+        for x_shape, b_shape in cases * 2:
+            xs = rng.standard_normal(x_shape).astype(np.float32)
+            bs = rng.standard_normal(b_shape).astype(np.float32)
+            got_y, got_z = sess.run([y, z], {x: xs, b: bs})
+            want_y = np.maximum(xs + bs, np.float32(0)) * np.float32(2) - bs
+            assert got_y.tobytes() == want_y.tobytes()
+            assert got_z.shape == bs.shape and got_z.tobytes() == (bs * np.float32(3)).tobytes()
+        steps = [s for s in list(sess._runs.values())[-1].plan.steps if s.ops]
+    assert any(s.fn._compiled is not None and len(s.fn._compiled._layouts) >= 3 for s in steps)

@@ -57,7 +57,8 @@ def _product(a: Any, b: Any, blas: _FakeBlas, **attrs: Any) -> tuple[Any, list[i
     return got, seen
 
 
-def test_small_product_runs_on_one_thread_and_restores(blas: _FakeBlas) -> None:
+def test_small_product_runs_on_one_thread_and_restores(blas: _FakeBlas, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(host_blas, "SMALL_PRODUCT_MACS", 1 << 25)  # GPUGRAPH_SINGLE_THREAD_MACS=33554432
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((70, 60)), rng.standard_normal((80, 60))  # 336,000 multiply-adds
     got, seen = _product(a, b, blas, transpose_b=True)
@@ -97,14 +98,28 @@ def test_restored_when_the_product_raises(blas: _FakeBlas) -> None:
     assert blas.threads == 4
 
 
+def test_by_default_a_small_product_runs_on_the_default_threads(blas: _FakeBlas,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """No single-thread threshold unless asked for: the machine's load decides (all cores while idle)."""
+    monkeypatch.setattr(host_blas, "SMALL_PRODUCT_MACS", host_blas._threshold(""))
+    for cores in (1, 2):
+        monkeypatch.setattr(host_blas, "default_threads", lambda cores=cores: cores)
+        rng = np.random.default_rng(0)
+        a, b = rng.standard_normal((70, 60)), rng.standard_normal((80, 60))  # 336,000 multiply-adds
+        got, seen = _product(a, b, blas, transpose_b=True)
+        np.testing.assert_allclose(got, a @ b.T, rtol=1e-12)
+        assert seen == [cores] and blas.threads == 4
+
+
 def test_threshold_from_the_environment() -> None:
-    assert host_blas._threshold("") == 1 << 25
+    assert host_blas._threshold("") == 0
     assert host_blas._threshold(" 0 ") == 0
     with pytest.raises(ValueError, match="GPUGRAPH_SINGLE_THREAD_MACS"):
         host_blas._threshold("many")
 
 
-def test_convolution_products_are_sized_too(blas: _FakeBlas) -> None:
+def test_convolution_products_are_sized_too(blas: _FakeBlas, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(host_blas, "SMALL_PRODUCT_MACS", 1 << 25)  # small ones on one thread, when asked
     rng = np.random.default_rng(2)
     x, w = rng.standard_normal((10, 18, 18, 8)), rng.standard_normal((3, 3, 8, 16))
     attrs = dict(strides=(1, 1, 1, 1), padding="VALID", explicit_paddings=(), data_format="NHWC",
