@@ -20,11 +20,15 @@ import os
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from gpugraph.compiler.fuse import fusion_enabled
 from gpugraph.compiler.grouped_scales import group_scales
 from gpugraph.compiler.ir import Plan, RunContext, Step
 from gpugraph.compiler.lower import FIRST_GPU, DeviceContext, guarded_lower
 from gpugraph.framework.tensor import Operation, Tensor
+from gpugraph.kernels import host_loops
+from gpugraph.kernels.host_multi import HostMultiUpdate
 from gpugraph.kernels.multi_tensor import MAX_TENSORS, MultiTensorUpdate
 from gpugraph.ops.training_ops import APPLY_OPS
 
@@ -210,11 +214,13 @@ def _grouped_step(group: Sequence[Step], lowering: _Lowering) -> Step:
     backend = ctx.backend
     on_gpu = first.device != lowering.plan.host and getattr(backend.xp, "RawKernel", None) is not None
     cells = [[ctx.cell(v) for v in _variables(s.op)] for s in group]
-    launch = None
+    launch: Any = None
+    opdef = first.op._opdef
+    dtype = first.op.inputs[0].dtype.base_dtype.np_dtype
     if on_gpu:
-        opdef = first.op._opdef
-        launch = MultiTensorUpdate(opdef.extra["kernel"], len(first.inputs), g, first.op.inputs[0].dtype.base_dtype
-                                   .np_dtype, len(group), backend.xp)
+        launch = MultiTensorUpdate(opdef.extra["kernel"], len(first.inputs), g, dtype, len(group), backend.xp)
+    elif backend.xp is np and host_loops.enabled():  # NumPy itself: one compiled call for the group
+        launch = HostMultiUpdate(opdef.extra["kernel"], len(first.inputs), g, dtype)
     fn = GroupedUpdate(members, len(first.inputs), g, cells, launch)
     return Step(group[-1].op, lowering.placed(fn, first.device), inputs,
                 tuple(slot for s in group for slot in s.outputs), ops=tuple(s.op for s in group),
@@ -294,11 +300,12 @@ def _failed(e: BaseException, member: Member, args: Sequence[Any]) -> None:
 
 class GroupedUpdate:
     """``grouped(*inputs)`` -> each update's variable. The inputs are the first update's, then each
-    other update's gradient. With ``launch`` (CuPy) one multi-tensor kernel updates them all; else, or
-    where that kernel does not take the arguments, each update's own function runs in turn."""
+    other update's gradient. With ``launch`` one multi-tensor kernel (CuPy) or one compiled call (NumPy)
+    updates them all; else, or where that does not take the arguments, each update's own function runs in
+    turn."""
 
     def __init__(self, members: Sequence[Member], n_inputs: int, grad: int, cells: Sequence[Sequence[Any]],
-                 launch: MultiTensorUpdate | None):
+                 launch: MultiTensorUpdate | HostMultiUpdate | None):
         self.members = tuple(members)
         self.ops = tuple(m.op for m in members)
         self.n_inputs, self.grad = n_inputs, grad

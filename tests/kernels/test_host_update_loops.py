@@ -12,6 +12,7 @@ import gpugraph as tf
 from gpugraph.compiler.fused_step import COMPILE_AFTER, LARGE_ELEMENTS
 from gpugraph.fusion import compiled
 from gpugraph.kernels import available, host_loops, load
+from gpugraph.kernels.host_multi import HostMultiUpdate
 from gpugraph.kernels.twins import TWINS
 
 KERNELS = [k for k in available() if k.startswith("apply_")]
@@ -213,12 +214,20 @@ def _train_mlp(steps: int) -> dict[str, np.ndarray]:
 
 def test_mlp_trained_with_adam_equals_the_twins_run(monkeypatch: pytest.MonkeyPatch) -> None:
     ran = _spy_loops(monkeypatch)
+    grouped: list[bool] = []
+    real = HostMultiUpdate.__call__
+
+    def spy(self: Any, *args: Any) -> bool:
+        grouped.append(real(self, *args))
+        return grouped[-1]
+    monkeypatch.setattr(HostMultiUpdate, "__call__", spy)
     monkeypatch.setenv(host_loops.ENV_HOST_LOOPS, "0")
     twin_run = _train_mlp(COMPILE_AFTER + 3)
-    assert ran == []
+    assert ran == [] and grouped == []
     monkeypatch.delenv(host_loops.ENV_HOST_LOOPS)
     loop_run = _train_mlp(COMPILE_AFTER + 3)
-    assert len(ran) >= 4 and all(ran)  # the 64x160 kernel's updates after the first ones
+    assert all(ran)  # the 64x160 kernel's own loop, where it ran before the group's call was built
+    assert grouped.count(True) >= 3  # then the four updates in one compiled call each step
     assert sorted(loop_run) == sorted(twin_run) and any(n.endswith("/Adam_1:0") for n in loop_run)
     _assert_same_bits([loop_run[n] for n in sorted(loop_run)], [twin_run[n] for n in sorted(twin_run)],
                       sorted(loop_run))
