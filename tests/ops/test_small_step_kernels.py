@@ -239,3 +239,18 @@ def test_the_gradient_of_a_mean_over_many_elements_divides_in_its_dtype(dtype) -
         want = np.full(70000, dtype(1.0) / dtype(70000), dtype)
     assert got.dtype == dtype
     np.testing.assert_array_equal(got, want)
+
+
+def test_a_run_leaves_numpys_error_state_as_it_found_it() -> None:
+    import warnings
+
+    x = tf.placeholder(tf.float32)
+    y = x / 0.0
+    with tf.Session() as sess, np.errstate(divide="raise", invalid="warn"):
+        before = np.geterr()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert sess.run(y, {x: 1.0}) == np.inf and np.isnan(sess.run(y, {x: 0.0}))
+        assert np.geterr() == before
+        with pytest.raises(FloatingPointError):
+            np.float32(1.0) / np.float32(0.0)
