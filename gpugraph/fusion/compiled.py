@@ -5,7 +5,8 @@ The ElementwiseKernel body (gpugraph.fusion.cuda) is C++ as it stands once CUDA'
 body once per element. A one-element input is read once, before the loop; any other broadcast input is
 first made contiguous. Libraries are cached on disk by source
 text and compiler ($GPUGRAPH_KERNEL_CACHE, default ~/.cache/gpugraph/fused). Compiled with
-``-ffp-contract=off -fno-fast-math`` (NumPy's rounding) and ``-fwrapv`` (integer overflow wraps).
+``-ffp-contract=off -fno-fast-math`` (NumPy's rounding), ``-fno-trapping-math`` (comparisons without
+branches) and ``-fwrapv`` (integer overflow wraps).
 """
 
 from __future__ import annotations
@@ -27,13 +28,23 @@ from gpugraph.fusion.cuda import kernel_text
 from gpugraph.fusion.region import Region, shrink
 from gpugraph.fusion.rules import C_TYPES
 
+# A region's loop is built once per vector width and picked by the CPU at load time (glibc's ifunc): every
+# width rounds each operation alike (no FMA contraction); AVX2 takes the MLP's bias + ReLU from 12.5 to 9 us.
 PRELUDE = """#include <cmath>
 using std::sqrt; using std::exp; using std::expm1; using std::log; using std::log1p; using std::pow;
 using std::sin; using std::cos; using std::tan; using std::asin; using std::acos; using std::atan; using std::atan2;
 using std::sinh; using std::cosh; using std::tanh; using std::asinh; using std::acosh; using std::atanh;
 using std::floor; using std::ceil; using std::rint; using std::fabs; using std::abs;
+#if defined(__x86_64__) && defined(__GLIBC__) && (!defined(__clang__) || __clang_major__ >= 14)
+#define GPUGRAPH_REGION_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define GPUGRAPH_REGION_CLONES
+#endif
 """
-FLAGS = ("-std=c++17", "-O3", "-ffp-contract=off", "-fno-fast-math", "-fno-math-errno", "-fwrapv", "-shared", "-fPIC")
+# -fno-trapping-math: no code here reads floating-point exception flags, and without it GCC keeps a branch
+# for every ordered comparison (ReluGrad's dy * (y > 0) ran 20x slower on random signs); values are the same
+FLAGS = ("-std=c++17", "-O3", "-ffp-contract=off", "-fno-fast-math", "-fno-math-errno", "-fno-trapping-math",
+         "-fwrapv", "-shared", "-fPIC")
 
 
 @functools.cache
@@ -77,7 +88,7 @@ def host_source(region: Region, pattern: tuple[Any, ...]) -> tuple[str, str]:
         binds.append(f"      {ctype} &y{j} = _q{j}[_i];")
     body = "\n".join("      " + line for line in text.operation.splitlines())
     source = "\n".join([
-        f"static void _loop_{name}(long long _n, long long _inner, {', '.join(params)}) {{",
+        f"GPUGRAPH_REGION_CLONES static void _loop_{name}(long long _n, long long _inner, {', '.join(params)}) {{",
         *setup,
         "  for (long long _o = 0; _o < _n; _o += _inner) {",  # rows of _inner elements (one row: the whole)
         "    for (long long _c = 0; _c < _inner; ++_c) {",

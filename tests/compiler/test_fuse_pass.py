@@ -166,3 +166,40 @@ def test_a_long_chain_becomes_several_bounded_regions():
         expected = expected * np.float32(1.5) - np.float32(0.25)
     np.testing.assert_allclose(value, expected, rtol=1e-5)
     assert sum(sizes) == 200 and max(sizes) <= fuse.MAX_REGION_OPS
+
+
+
+@pytest.mark.parametrize("name", ["ReluGrad", "Relu6", "LeakyRelu", "Softsign", "SquaredDifference", "Select"])
+def test_a_lone_op_with_a_several_pass_numpy_lowering_is_one_compiled_loop_on_the_host(name, monkeypatch):
+    """Alone on the host, an op NumPy runs in several passes is a fused step: over LARGE_ELEMENTS, one
+    compiled pass, with NumPy's values bit for bit (NaN, infinities and signed zeros among them)."""
+    from gpugraph.ops.nn_ops import RELU_GRAD
+
+    monkeypatch.setattr(fused_step, "COMPILE_AFTER", 1)
+    graphs = {
+        "ReluGrad": (lambda a, b: RELU_GRAD(a, b), lambda a, b: a * (b > 0).astype(np.float32)),
+        "Relu6": (lambda a, b: tf.nn.relu6(a), lambda a, b: np.minimum(np.maximum(a, np.float32(0)), np.float32(6))),
+        "LeakyRelu": (lambda a, b: tf.nn.leaky_relu(a, alpha=0.25),
+                      lambda a, b: np.where(a > 0, a, a * np.float32(0.25))),
+        "Softsign": (lambda a, b: tf.nn.softsign(a), lambda a, b: a / (np.float32(1) + np.abs(a))),
+        "SquaredDifference": (lambda a, b: tf.squared_difference(a, b), lambda a, b: (a - b) * (a - b)),
+        "Select": (lambda a, b: tf.where(a > b, a, b * 2.0), lambda a, b: np.where(a > b, a, b * np.float32(2))),
+    }
+    build, reference = graphs[name]
+    a = tf.placeholder(tf.float32, [None])
+    b = tf.placeholder(tf.float32, [None])
+    out = build(a, b)
+    rng = np.random.default_rng(4)
+    n = 3 * fused_step.LARGE_ELEMENTS
+    av, bv = (rng.standard_normal(n).astype(np.float32) * 4 for _ in range(2))
+    special = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-40, -7.0, 7.0], np.float32)
+    av[:8], bv[8:16] = special, special
+    av[16:24], bv[16:24] = special, special[::-1]
+    with tf.Session() as sess, np.errstate(all="ignore"):
+        values = [sess.run(out, {a: av, b: bv}) for _ in range(3)]
+        steps = last_plan(sess).steps
+        want = reference(av, bv)
+    (step,) = [s for s in steps if s.ops]
+    assert step.fn._compiled is not None  # the compiled loop ran
+    for got in values:
+        assert got.dtype == np.float32 and got.tobytes() == want.astype(np.float32).tobytes()
