@@ -351,3 +351,18 @@ def test_stop_gradient_and_identity() -> None:
     y = tf.identity(x) * 3.0 + tf.stop_gradient(x) * 5.0
     np.testing.assert_array_equal(run(tf.gradients(tf.reduce_sum(y), x)[0]), [3.0, 3.0])
     assert tf.gradients(tf.reduce_sum(tf.stop_gradient(x)), x) == [None]
+
+
+@pytest.mark.parametrize("rank", [0, 1, 2, 3])
+def test_expand_dims_at_every_axis_is_numpys_view(rank: int) -> None:
+    value = np.arange(int(np.prod((2, 3, 4)[:rank])), dtype=np.float32).reshape((2, 3, 4)[:rank])
+    known = tf.placeholder(tf.float32, value.shape)
+    unknown = tf.placeholder(tf.float32)  # the rank known only at run time: NumPy's expand_dims
+    for axis in range(-rank - 1, rank + 1):
+        with tf.Session() as sess:
+            got_known, got_unknown = sess.run([tf.expand_dims(known, axis), tf.expand_dims(unknown, axis)],
+                                              {known: value, unknown: value})
+        want = np.expand_dims(value, axis)
+        for got in (got_known, got_unknown):
+            assert got.shape == want.shape and got.dtype == np.float32
+            np.testing.assert_array_equal(got, want)
