@@ -206,7 +206,7 @@ class FusedStep:
             return None
         from gpugraph.fusion import compiled
 
-        if not compiled.available():
+        if not compiled.available() or not compiled.worth_compiling(self.region):
             self._large_runs = -(1 << 62)  # never again
             return None
         try:

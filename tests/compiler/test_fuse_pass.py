@@ -203,3 +203,19 @@ def test_a_lone_op_with_a_several_pass_numpy_lowering_is_one_compiled_loop_on_th
     assert step.fn._compiled is not None  # the compiled loop ran
     for got in values:
         assert got.dtype == np.float32 and got.tobytes() == want.astype(np.float32).tobytes()
+
+
+def test_a_large_region_calling_libm_stays_numpys_on_the_host(monkeypatch):
+    """A region with an exp or tanh is not compiled on the CPU (the compiler calls scalar libm where NumPy
+    runs SIMD loops): it runs its ops through NumPy, with NumPy's values."""
+    monkeypatch.setattr(fused_step, "COMPILE_AFTER", 1)
+    a = tf.placeholder(tf.float32, [None])
+    out = tf.tanh(a * 2.0) + tf.exp(a) * 0.5
+    av = np.random.default_rng(5).standard_normal(3 * fused_step.LARGE_ELEMENTS).astype(np.float32)
+    with tf.Session() as sess:
+        values = [sess.run(out, {a: av}) for _ in range(3)]
+        fused = [s for s in last_plan(sess).steps if s.ops]
+    assert fused and all(s.fn._compiled is None for s in fused)
+    want = np.tanh(av * np.float32(2)) + np.exp(av) * np.float32(0.5)
+    for got in values:
+        assert got.tobytes() == want.tobytes()
