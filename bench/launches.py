@@ -5,8 +5,9 @@
 The MLP 784-256-256-10 + Adam step of bench/fusion.py (batch 256) runs on the real CuPy code path
 (CupyBackend, NVML discovery) over the stand-in, which counts every kernel it runs and every CUDA-graph
 launch, as CUDA would see them. Printed: per steady step, kernels launched one by one and graph
-launches, with CUDA-graph replay on (the default) and off (GPUGRAPH_CUDA_GRAPHS=0). The stand-in has
-no ElementwiseKernel, so its regions run op by op: the op-by-op count is the unfused one.
+launches, with CUDA-graph replay on (the default) and off (GPUGRAPH_CUDA_GRAPHS=0). The stand-in runs
+ElementwiseKernel and ReductionKernel (their CUDA text, built by the host compiler) but has no RawKernel,
+so grouped optimizer updates launch one kernel per variable there.
 """
 
 from __future__ import annotations
