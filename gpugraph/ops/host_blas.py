@@ -1,14 +1,15 @@
-"""Host BLAS threads sized to the work and to the machine.
+"""Host BLAS products: the same bits whatever the machine's load, and no wait for a busy core.
 
-OpenBLAS splits a product across its threads in fixed shares and waits for every share: when another
-process holds a core, a product split across it waits for the scheduler (an RNN step's 0.15 ms product
-took 3 to 35 ms on a shared 2-core machine). So products run on at most ``large_product_threads()``: the
-running session's ``intra_op_parallelism_threads``, or by default all usable cores while other processes
-leave them idle and all but one otherwise (see gpugraph/runtime/host_threads.py). On an idle machine a
-second thread halves even a 256x256x256 product (371 -> 207 us here; 27 -> 16 us for 256x256x10).
-``GPUGRAPH_SINGLE_THREAD_MACS=N`` runs products under N multiply-adds on one thread whatever the load
-(0, the default: none). Needs threadpoolctl (without it, the BLAS's setting is left alone); only NumPy
-arrays.
+OpenBLAS's result depends on how many threads it splits a product across, and a product split across a
+core another process holds waits for the scheduler (an RNN step's 0.15 ms product took 3 to 35 ms on a
+shared 2-core machine). So a product of two matrices is cut by gpugraph into ``fixed_threads()`` row
+parts, each computed on one BLAS thread (:func:`split_product`): the running session's
+``intra_op_parallelism_threads``, else every usable core, as TF1's default. The parts run side by side
+while other processes leave the cores idle over the last half second, and one after another otherwise:
+the same values either way. Other products (batched, convolutions' sums of taps) run on
+``fixed_threads()`` BLAS threads. ``GPUGRAPH_SINGLE_THREAD_MACS=N`` keeps products under N multiply-adds
+on one thread (default 0: none). Needs threadpoolctl (without it, the BLAS's setting is left alone);
+only NumPy arrays.
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ def usable_cores() -> int:
 
 
 _CORES = usable_cores()
-DEFAULT_THREADS = max(1, _CORES - 1)  # on a machine in use; why: gpugraph/runtime/host_threads.py
 _run_threads = 0  # intra_op_parallelism_threads of the session runs in progress; 0: none set one
 SAMPLE_SECONDS = 0.5  # how often the load of other processes is read again
 
@@ -95,19 +95,15 @@ _others.others_idle()  # the first sample, at import: the first large product, l
 
 
 def default_threads() -> int:
-    """Threads for a large product by default: all usable cores while other processes leave the machine
-    idle, else all but one (``DEFAULT_THREADS``), so a core another process takes stalls no product."""
-    return max(DEFAULT_THREADS, _CORES) if _others.others_idle() else DEFAULT_THREADS
+    """Threads a product may use by default: every usable core (the load decides only whether a split
+    product's parts run side by side, never how it is split)."""
+    return _CORES
 
 
 def set_run_threads(threads: int) -> None:
     """The session's count for the runs in progress (0 when they end): large products use it."""
     global _run_threads
     _run_threads = threads
-
-
-def large_product_threads() -> int:
-    return _run_threads or default_threads()
 
 
 _scanned: list[Any] | None = None  # the last scan's list, and how many modules were loaded then
@@ -159,16 +155,118 @@ def is_small_product(macs: int) -> bool:
 
 
 def sized_product(xp: Any, macs: int, product: Callable[[], Any]) -> Any:
-    """``product()`` of ``macs`` multiply-adds, on one BLAS thread when small, at most
-    ``large_product_threads()`` otherwise (host products only)."""
+    """``product()`` of ``macs`` multiply-adds (host products only), on ``fixed_threads()`` BLAS threads, or
+    one under ``SMALL_PRODUCT_MACS``: a count that the machine's load does not change, since OpenBLAS's
+    result depends on its thread count. Two matrices go through :func:`split_product` instead."""
     if not on_host(xp) or macs <= _ONE_THREAD_ANYWAY:
         return product()
-    limit = 1 if macs < SMALL_PRODUCT_MACS else _run_threads or default_threads()
-    over = [(lib, n) for lib in blas_libs() if (n := lib.get_num_threads()) and n > limit]
-    if not over:
+    limit = 1 if macs < SMALL_PRODUCT_MACS else fixed_threads()
+    with blas_threads(limit):
         return product()
-    set_blas_threads([(lib, limit) for lib, _ in over], keep_turn=True)
-    try:
-        return product()
-    finally:
-        set_blas_threads(over)
+
+
+def fixed_threads() -> int:
+    """The threads a product may use: the running session's ``intra_op_parallelism_threads``, else every
+    usable core (as TF1's default), whatever the load."""
+    return _run_threads or default_threads()
+
+
+class blas_threads:  # noqa: N801 - a context manager used like a function
+    """Inside, the host BLAS runs on at most ``limit`` threads (its own count restored after)."""
+
+    __slots__ = ("limit", "over")
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.over: list[tuple[Any, int]] = []
+
+    def __enter__(self) -> None:
+        limit = self.limit
+        self.over = [(lib, n) for lib in blas_libs() if (n := lib.get_num_threads()) and n > limit]
+        if self.over:
+            set_blas_threads([(lib, limit) for lib, _ in self.over], keep_turn=True)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.over:
+            set_blas_threads(self.over)
+
+
+_SPLIT_KINDS = frozenset("fc")  # BLAS products; integer ones are NumPy's own loops
+
+
+def split_product(xp: Any, a: Any, b: Any) -> Any:
+    """``a @ b`` for two NumPy matrices, the same bits whatever the machine's load. From ``SPLIT_MACS`` to
+    ``BLAS_SPLIT_MACS`` multiply-adds the result's rows are cut into ``fixed_threads()`` parts, each a
+    product on one BLAS thread: while other processes leave the cores idle the parts run side by side, on
+    a machine in use one after another here, so no part waits for a core another process holds (an RNN
+    step's products are this size). Larger products run on ``fixed_threads()`` BLAS threads, smaller ones
+    (or all under ``SMALL_PRODUCT_MACS``) on one."""
+    matmul = xp.matmul
+    if not on_host(xp):
+        return matmul(a, b)
+    m, k = a.shape
+    n = b.shape[1]
+    macs = m * k * n
+    if macs <= _ONE_THREAD_ANYWAY or k != b.shape[0] or a.dtype.kind not in _SPLIT_KINDS \
+            or b.dtype.kind not in _SPLIT_KINDS:
+        return matmul(a, b)  # OpenBLAS runs a product this small on one thread itself; NumPy's errors
+    if macs >= max(SMALL_PRODUCT_MACS, BLAS_SPLIT_MACS):  # long enough that OpenBLAS's own split pays
+        with blas_threads(fixed_threads()):
+            return matmul(a, b)
+    parts = 1 if macs < max(SMALL_PRODUCT_MACS, SPLIT_MACS) else min(fixed_threads(), m)
+    with blas_threads(1):
+        if parts == 1:
+            return matmul(a, b)
+        out = xp.empty((m, n), xp.result_type(a.dtype, b.dtype))
+        bounds = [m * p // parts for p in range(parts + 1)]
+        work = [(a[bounds[p]:bounds[p + 1]], out[bounds[p]:bounds[p + 1]]) for p in range(parts)]
+        if _others.others_idle():
+            _helpers.run(matmul, b, work)
+        else:
+            for rows, part in work:
+                matmul(rows, b, out=part)
+        return out
+
+
+SPLIT_MACS = 1 << 21  # a product under this (about 50 us on one core) is one part: handing parts over costs more
+# From here OpenBLAS splits the product itself, on fixed_threads() threads: each thread packs only its share
+# of the operands, where gpugraph's parts pack all of the other one (256x256x256: 200 us against 267).
+BLAS_SPLIT_MACS = 1 << 24
+
+
+class _Helpers:
+    """Threads that each take a part of a product (NumPy's matmul lets the GIL go while BLAS works)."""
+
+    def __init__(self) -> None:
+        import queue
+
+        self.tasks: Any = queue.SimpleQueue()
+        self.started = 0
+
+    def run(self, matmul: Any, b: Any, parts: list[tuple[Any, Any]]) -> None:
+        """Every part but the first handed to a helper, the first here; back once all are done."""
+        with _lock:
+            while self.started < len(parts) - 1:
+                threading.Thread(target=self._serve, name="gpugraph-blas", daemon=True).start()
+                self.started += 1
+        done = threading.Semaphore(0)
+        failures: list[BaseException] = []
+        for rows, part in parts[1:]:
+            self.tasks.put((matmul, rows, b, part, done, failures))
+        matmul(parts[0][0], b, out=parts[0][1])
+        for _ in parts[1:]:
+            done.acquire()
+        if failures:
+            raise failures[0]
+
+    def _serve(self) -> None:
+        while True:
+            matmul, rows, b, part, done, failures = self.tasks.get()
+            try:
+                matmul(rows, b, out=part)
+            except BaseException as e:  # handed back to the caller, which raises it
+                failures.append(e)
+            done.release()
+
+
+_helpers = _Helpers()

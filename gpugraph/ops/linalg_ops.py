@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
@@ -11,7 +10,7 @@ from gpugraph.framework.tensor import Tensor
 from gpugraph.framework.tensor_shape import TensorShape
 from gpugraph.ops import shape_fns
 from gpugraph.ops.grad_util import unbroadcast
-from gpugraph.ops.host_blas import is_small_product, sized_product
+from gpugraph.ops.host_blas import is_small_product, sized_product, split_product
 from gpugraph.ops.registry import OpDef, register_op
 from gpugraph.ops.xp_compat import linalg_errors
 
@@ -41,6 +40,8 @@ def _matmul_impl(xp: Any, a: Any, b: Any, *, transpose_a: bool, transpose_b: boo
     a, b = _t(a, transpose_a), _t(b, transpose_b)
     if a.ndim < 2 or b.ndim < 2:
         return xp.matmul(a, b)
+    if a.ndim == b.ndim == 2:
+        return split_product(xp, a, b)
     macs = max(a.size * b.shape[-1], b.size * a.shape[-2])  # multiply-adds, batches included
     return sized_product(xp, macs, lambda: xp.matmul(a, b))
 
@@ -50,15 +51,14 @@ def _matmul_lowering(op: Any, xp: Any) -> Any:
     straight to ``numpy.matmul`` (a mini-batch's 100x9 by 9x1 costs less than the generic checks)."""
     if xp is not np or op.inputs[0].shape.ndims != 2 or op.inputs[1].shape.ndims != 2:
         return None
-    general = functools.partial(_matmul_impl, xp, **op._attrs)
     ta, tb = op.get_attr("transpose_a"), op.get_attr("transpose_b")
     matmul = np.matmul
 
     def product(a: Any, b: Any) -> Any:
         x, y = (a.T if ta else a), (b.T if tb else b)
-        if is_small_product(x.size * y.shape[1]):
+        if x.ndim == y.ndim == 2 and is_small_product(x.size * y.shape[1]):
             return matmul(x, y)
-        return general(a, b)
+        return split_product(np, x, y) if x.ndim == y.ndim == 2 else matmul(x, y)
     return product
 
 

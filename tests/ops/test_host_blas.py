@@ -1,4 +1,5 @@
-"""Matrix products on the host: small ones on one BLAS thread, the BLAS's setting restored after."""
+"""Matrix products on the host: cut into a fixed number of parts on one BLAS thread each (the same bits
+whatever the load), small ones on one thread when asked, the BLAS's setting restored after."""
 
 from __future__ import annotations
 
@@ -34,8 +35,8 @@ class _FakeBlas:
 def blas(monkeypatch: pytest.MonkeyPatch) -> _FakeBlas:
     fake = _FakeBlas(4)
     monkeypatch.setattr(host_blas, "_libs", [fake])
-    monkeypatch.setattr(host_blas, "DEFAULT_THREADS", 4)  # a 5-core machine's default: large products keep 4
-    monkeypatch.setattr(host_blas._others, "others_idle", lambda: False)  # in use
+    monkeypatch.setattr(host_blas, "default_threads", lambda: 4)  # a 4-core machine's default
+    monkeypatch.setattr(host_blas._others, "others_idle", lambda: False)  # in use: parts one after another
     return fake
 
 
@@ -43,9 +44,9 @@ def _product(a: Any, b: Any, blas: _FakeBlas, **attrs: Any) -> tuple[Any, list[i
     seen: list[int] = []
     real = np.matmul
 
-    def spy(x: Any, y: Any) -> Any:
+    def spy(x: Any, y: Any, **kwargs: Any) -> Any:
         seen.append(blas.threads)
-        return real(x, y)
+        return real(x, y, **kwargs)
 
     out = tf.matmul(tf.constant(a), tf.constant(b), **attrs)
     with tf.Session() as sess:
@@ -98,17 +99,45 @@ def test_restored_when_the_product_raises(blas: _FakeBlas) -> None:
     assert blas.threads == 4
 
 
-def test_by_default_a_small_product_runs_on_the_default_threads(blas: _FakeBlas,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """No single-thread threshold unless asked for: the machine's load decides (all cores while idle)."""
+@pytest.mark.parametrize("cores", [1, 2, 3])
+def test_a_product_is_cut_into_the_default_count_of_parts_on_one_thread_each(
+        blas: _FakeBlas, cores: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No single-thread threshold unless asked for: the result's rows in ``default_threads()`` parts, each
+    a product on one BLAS thread, the BLAS's own count back after."""
     monkeypatch.setattr(host_blas, "SMALL_PRODUCT_MACS", host_blas._threshold(""))
-    for cores in (1, 2):
-        monkeypatch.setattr(host_blas, "default_threads", lambda cores=cores: cores)
-        rng = np.random.default_rng(0)
-        a, b = rng.standard_normal((70, 60)), rng.standard_normal((80, 60))  # 336,000 multiply-adds
-        got, seen = _product(a, b, blas, transpose_b=True)
-        np.testing.assert_allclose(got, a @ b.T, rtol=1e-12)
-        assert seen == [cores] and blas.threads == 4
+    monkeypatch.setattr(host_blas, "default_threads", lambda: cores)
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((70, 600)), rng.standard_normal((80, 600))  # 3.36M multiply-adds
+    got, seen = _product(a, b, blas, transpose_b=True)
+    np.testing.assert_allclose(got, a @ b.T, rtol=1e-10)
+    assert seen == [1] * cores and blas.threads == 4 and blas.history == [4, 1, 4]
+    small = rng.standard_normal((70, 60))  # 336,000: one part
+    assert _product(small, small.T, blas)[1] == [1]
+    large = rng.standard_normal((300, 300))  # 27M: OpenBLAS splits it, on the default count
+    assert _product(large, large, blas)[1] == [min(cores, 4)]
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [((128, 256), (256, 256)), ((64, 156), (156, 512)),
+                                              ((5, 2000), (2000, 300)), ((3, 4000), (4000, 300))])
+def test_a_split_product_has_the_same_bits_whether_the_machine_is_busy_or_idle(
+        shape_a: tuple[int, int], shape_b: tuple[int, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """OpenBLAS's result depends on its thread count; the parts' does not depend on where they run."""
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal(shape_a).astype(np.float32), rng.standard_normal(shape_b).astype(np.float32)
+    results = []
+    for idle in (True, False, True):
+        monkeypatch.setattr(host_blas._others, "others_idle", lambda idle=idle: idle)
+        results.append(host_blas.split_product(np, a, b))
+    assert results[0].dtype == np.float32 and results[0].shape == (shape_a[0], shape_b[1])
+    assert results[0].tobytes() == results[1].tobytes() == results[2].tobytes()
+    np.testing.assert_allclose(results[0], a.astype(np.float64) @ b.astype(np.float64), rtol=1e-4, atol=1e-3)
+
+
+def test_a_split_product_of_integers_or_mismatched_shapes_is_numpys() -> None:
+    a, b = np.arange(600 * 500).reshape(600, 500), np.arange(500 * 3).reshape(500, 3)
+    np.testing.assert_array_equal(host_blas.split_product(np, a, b), a @ b)
+    with pytest.raises(ValueError, match="matmul"):
+        host_blas.split_product(np, np.ones((600, 500)), np.ones((400, 3)))
 
 
 def test_threshold_from_the_environment() -> None:

@@ -84,25 +84,26 @@ def test_default_leaves_the_own_count_to_user_code() -> None:
 
 
 @pytest.mark.parametrize("others_idle", [False, True])
-def test_default_rule_is_every_core_when_others_leave_them_idle_else_all_but_one(
+def test_the_default_count_is_every_usable_core_whatever_the_load(
         others_idle: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The count decides the values (how products are split), so the load never changes it."""
     monkeypatch.setattr(host_blas._others, "others_idle", lambda: others_idle)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    default = cores if others_idle else max(1, cores - 1)
-    assert default_intra_op_threads() == default
-    assert intra_op_threads(tf.ConfigProto()) == intra_op_threads(None) == default
+    assert default_intra_op_threads() == cores
+    assert intra_op_threads(tf.ConfigProto()) == intra_op_threads(None) == cores
     assert intra_op_threads(configured(7)) == 7
     with tf.Session(config=configured(4)) as sess:
         assert intra_op_threads(sess) == 4
     with tf.Session() as sess:
-        assert intra_op_threads(sess) == default
+        assert intra_op_threads(sess) == cores
 
 
-def _threads_of_large_product(config: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """BLAS counts a 256x784 by 784x256 product (51M multiply-adds: a large one) ran under."""
+def _threads_of_product(config: Any, shape_a: tuple[int, int], monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """BLAS counts a product of ``shape_a`` by its transpose's shape ran under, one per NumPy call."""
     rng = np.random.default_rng(0)
-    a, b = rng.standard_normal((256, 784), dtype=np.float32), rng.standard_normal((784, 256), dtype=np.float32)
-    out = tf.matmul(tf.placeholder(tf.float32, [256, 784]), tf.constant(b))
+    a = rng.standard_normal(shape_a, dtype=np.float32)
+    b = rng.standard_normal(shape_a[::-1], dtype=np.float32)
+    out = tf.matmul(tf.placeholder(tf.float32, shape_a), tf.constant(b))
     seen: list[int] = []
     real = np.matmul
 
@@ -120,20 +121,28 @@ def _threads_of_large_product(config: Any, monkeypatch: pytest.MonkeyPatch) -> l
     return seen
 
 
-def test_default_runs_large_products_on_the_default_count(monkeypatch: pytest.MonkeyPatch) -> None:
+LARGE, MEDIUM = (256, 784), (64, 1024)  # 51M multiply-adds: OpenBLAS splits it; 4.2M: gpugraph's parts
+
+
+def test_default_runs_large_products_on_the_default_count_and_cuts_medium_ones_into_parts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(host_blas._others, "others_idle", lambda: False)  # a machine in use
-    monkeypatch.setattr(host_blas, "DEFAULT_THREADS", 2)
-    assert _threads_of_large_product(None, monkeypatch) == [2]
-    monkeypatch.setattr(host_blas, "DEFAULT_THREADS", 8)  # never above the BLAS's own count
-    assert _threads_of_large_product(None, monkeypatch) == [OWN_COUNT]
+    monkeypatch.setattr(host_blas, "default_threads", lambda: 1)
+    assert _threads_of_product(None, LARGE, monkeypatch) == [1]
+    assert _threads_of_product(None, MEDIUM, monkeypatch) == [1]
+    monkeypatch.setattr(host_blas, "default_threads", lambda: 3)
+    assert _threads_of_product(None, LARGE, monkeypatch) == [min(3, OWN_COUNT)]  # never above the BLAS's own
+    assert _threads_of_product(None, MEDIUM, monkeypatch) == [1, 1, 1]
     assert blas_threads() == OWN_COUNT
 
 
-def test_a_set_count_holds_for_large_products(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_set_count_holds_for_large_products_and_sets_the_parts_of_medium_ones(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(host_blas._others, "others_idle", lambda: False)
-    monkeypatch.setattr(host_blas, "DEFAULT_THREADS", 1)
-    assert _threads_of_large_product(configured(2), monkeypatch) == [2]
-    assert _threads_of_large_product(configured(4), monkeypatch) == [4]
+    monkeypatch.setattr(host_blas, "default_threads", lambda: 1)
+    assert _threads_of_product(configured(2), LARGE, monkeypatch) == [2]
+    assert _threads_of_product(configured(4), LARGE, monkeypatch) == [4]
+    assert _threads_of_product(configured(4), MEDIUM, monkeypatch) == [1, 1, 1, 1]
 
 
 @pytest.mark.parametrize("value", [-1, 2**31])
