@@ -10,7 +10,7 @@ from gpugraph.framework.tensor import Tensor
 from gpugraph.framework.tensor_shape import TensorShape
 from gpugraph.ops import shape_fns
 from gpugraph.ops.grad_util import unbroadcast
-from gpugraph.ops.host_blas import is_small_product, sized_product, split_product
+from gpugraph.ops.host_blas import is_small_product, sized_product
 from gpugraph.ops.registry import OpDef, register_op
 from gpugraph.ops.xp_compat import linalg_errors
 
@@ -40,8 +40,6 @@ def _matmul_impl(xp: Any, a: Any, b: Any, *, transpose_a: bool, transpose_b: boo
     a, b = _t(a, transpose_a), _t(b, transpose_b)
     if a.ndim < 2 or b.ndim < 2:
         return xp.matmul(a, b)
-    if a.ndim == b.ndim == 2:
-        return split_product(xp, a, b)
     macs = max(a.size * b.shape[-1], b.size * a.shape[-2])  # multiply-adds, batches included
     return sized_product(xp, macs, lambda: xp.matmul(a, b))
 
@@ -58,7 +56,7 @@ def _matmul_lowering(op: Any, xp: Any) -> Any:
         x, y = (a.T if ta else a), (b.T if tb else b)
         if x.ndim == y.ndim == 2 and is_small_product(x.size * y.shape[1]):
             return matmul(x, y)
-        return split_product(np, x, y) if x.ndim == y.ndim == 2 else matmul(x, y)
+        return sized_product(np, x.size * y.shape[-1], lambda: np.matmul(x, y))
     return product
 
 

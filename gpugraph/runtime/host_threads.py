@@ -1,13 +1,13 @@
 """Host threads of a session's runs: TF1's ``ConfigProto.intra_op_parallelism_threads``.
 
-N > 0: a run of the session runs its host BLAS work (and a py_func's) on N threads, and cuts each matrix
-product into N parts (gpugraph/ops/host_blas.py); the BLAS's own count is back when the run ends. 0,
-TF1's "pick a default": every usable core. The count decides the values (OpenBLAS's result depends on
-how a product is split), so it never follows the machine's load; the load decides only whether a
-product's parts run side by side (other processes left the cores idle over the last half second) or one
-after another on the calling thread, so that a core taken by another process stalls no product: on this
-project's shared 2-core machine an MLP 784-256-256-10 + Adam step (batch 256) took 40-60 ms with
-OpenBLAS on 2 threads against 5-12 ms on 1 while other work held the cores (bench/RESULTS.md).
+N > 0: a run of the session runs its host BLAS work (and a py_func's) on N threads, small matrix
+products aside (one thread, gpugraph/ops/host_blas.py); the BLAS's own count is back when the run ends.
+0, TF1's "pick a default": every usable core for large products. The count decides the values (OpenBLAS's
+result depends on how a product is split), so it never follows the machine's load. Small products (under
+2^24 multiply-adds) run on one thread: a BLAS product splits into fixed shares and waits for the
+slowest, so a core taken by another process stalls it, and an RNN step is made of many small products
+(on this project's shared 2-core machine, 3 to 35 ms for a 0.15 ms product while other work held the
+cores; bench/RESULTS.md).
 ``inter_op_parallelism_threads`` is accepted and has no effect: a run executes its steps one after
 another on the calling thread.
 
@@ -28,8 +28,7 @@ __all__ = ["BlasThreads", "default_intra_op_threads", "intra_op_threads", "run_t
 
 
 def default_intra_op_threads() -> int:
-    """The count 0 stands for: every usable core (a product's parts run side by side only while other
-    processes leave the cores idle, with the same values either way)."""
+    """The count 0 stands for: every usable core, whatever the load."""
     return host_blas.default_threads()
 
 

@@ -1,13 +1,11 @@
-"""Matrix products on the host: cut into a fixed number of parts on one BLAS thread each (the same bits
-whatever the load), small ones on one thread when asked, the BLAS's setting restored after."""
+"""Matrix products on the host: small ones on one BLAS thread, large ones on a count the load does not
+change (the same bits whatever the load), the BLAS's setting restored after."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import os
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -36,7 +34,6 @@ def blas(monkeypatch: pytest.MonkeyPatch) -> _FakeBlas:
     fake = _FakeBlas(4)
     monkeypatch.setattr(host_blas, "_libs", [fake])
     monkeypatch.setattr(host_blas, "default_threads", lambda: 4)  # a 4-core machine's default
-    monkeypatch.setattr(host_blas._others, "others_idle", lambda: False)  # in use: parts one after another
     return fake
 
 
@@ -100,48 +97,22 @@ def test_restored_when_the_product_raises(blas: _FakeBlas) -> None:
 
 
 @pytest.mark.parametrize("cores", [1, 2, 3])
-def test_a_product_is_cut_into_the_default_count_of_parts_on_one_thread_each(
+def test_by_default_a_large_product_runs_on_every_core_and_a_small_one_on_one(
         blas: _FakeBlas, cores: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No single-thread threshold unless asked for: the result's rows in ``default_threads()`` parts, each
-    a product on one BLAS thread, the BLAS's own count back after."""
     monkeypatch.setattr(host_blas, "SMALL_PRODUCT_MACS", host_blas._threshold(""))
     monkeypatch.setattr(host_blas, "default_threads", lambda: cores)
     rng = np.random.default_rng(0)
-    a, b = rng.standard_normal((70, 600)), rng.standard_normal((80, 600))  # 3.36M multiply-adds
-    got, seen = _product(a, b, blas, transpose_b=True)
-    np.testing.assert_allclose(got, a @ b.T, rtol=1e-10)
-    assert seen == [1] * cores and blas.threads == 4 and blas.history == [4, 1, 4]
-    small = rng.standard_normal((70, 60))  # 336,000: one part
-    assert _product(small, small.T, blas)[1] == [1]
-    large = rng.standard_normal((300, 300))  # 27M: OpenBLAS splits it, on the default count
-    assert _product(large, large, blas)[1] == [min(cores, 4)]
-
-
-@pytest.mark.parametrize("shape_a, shape_b", [((128, 256), (256, 256)), ((64, 156), (156, 512)),
-                                              ((5, 2000), (2000, 300)), ((3, 4000), (4000, 300))])
-def test_a_split_product_has_the_same_bits_whether_the_machine_is_busy_or_idle(
-        shape_a: tuple[int, int], shape_b: tuple[int, int], monkeypatch: pytest.MonkeyPatch) -> None:
-    """OpenBLAS's result depends on its thread count; the parts' does not depend on where they run."""
-    rng = np.random.default_rng(1)
-    a, b = rng.standard_normal(shape_a).astype(np.float32), rng.standard_normal(shape_b).astype(np.float32)
-    results = []
-    for idle in (True, False, True):
-        monkeypatch.setattr(host_blas._others, "others_idle", lambda idle=idle: idle)
-        results.append(host_blas.split_product(np, a, b))
-    assert results[0].dtype == np.float32 and results[0].shape == (shape_a[0], shape_b[1])
-    assert results[0].tobytes() == results[1].tobytes() == results[2].tobytes()
-    np.testing.assert_allclose(results[0], a.astype(np.float64) @ b.astype(np.float64), rtol=1e-4, atol=1e-3)
-
-
-def test_a_split_product_of_integers_or_mismatched_shapes_is_numpys() -> None:
-    a, b = np.arange(600 * 500).reshape(600, 500), np.arange(500 * 3).reshape(500, 3)
-    np.testing.assert_array_equal(host_blas.split_product(np, a, b), a @ b)
-    with pytest.raises(ValueError, match="matmul"):
-        host_blas.split_product(np, np.ones((600, 500)), np.ones((400, 3)))
+    small = rng.standard_normal((70, 600))  # 2.9M multiply-adds, under 2^24
+    got, seen = _product(small, small.T, blas)
+    np.testing.assert_allclose(got, small @ small.T, rtol=1e-10)
+    assert seen == [1] and blas.threads == 4
+    large = rng.standard_normal((300, 300))  # 27M
+    assert _product(large, large, blas)[1] == [cores]
+    assert blas.threads == 4
 
 
 def test_threshold_from_the_environment() -> None:
-    assert host_blas._threshold("") == 0
+    assert host_blas._threshold("") == 1 << 24
     assert host_blas._threshold(" 0 ") == 0
     with pytest.raises(ValueError, match="GPUGRAPH_SINGLE_THREAD_MACS"):
         host_blas._threshold("many")
@@ -161,41 +132,6 @@ def test_convolution_products_are_sized_too(blas: _FakeBlas, monkeypatch: pytest
     assert blas.history == [4, 1, 4, 1, 4]
     conv_ops._bp_filter_impl(np, x, y, filter_sizes=w.shape, **attrs)
     assert blas.history == [4, 1, 4, 1, 4, 1, 4] and blas.threads == 4
-
-
-def test_others_load_is_the_machines_busy_time_less_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Other processes' CPU time over the last interval decides: this process's own threads never count."""
-    clock = {"now": 100.0, "busy": 1000.0, "own": 10.0}
-    monkeypatch.setattr(host_blas.time, "monotonic", lambda: clock["now"])
-    monkeypatch.setattr(host_blas.time, "process_time", lambda: clock["own"])
-    monkeypatch.setattr(host_blas, "machine_busy_seconds", lambda: clock["busy"])
-    load = host_blas._OthersLoad()
-    assert load.others_idle() is False  # no interval yet: the rule for a machine in use
-
-    def after(seconds: float, busy: float, own: float) -> bool:
-        clock["now"] += seconds
-        clock["busy"] += busy
-        clock["own"] += own
-        return load.others_idle()
-    assert after(1.0, busy=2.0, own=1.9) is True  # two cores busy, all but 0.1 s of it this process's own
-    assert after(1.0, busy=2.0, own=1.0) is False  # another process held a core
-    assert after(0.1, busy=0.0, own=0.0) is False  # within SAMPLE_SECONDS: the last answer stands
-    assert after(1.0, busy=0.3, own=0.0) is True  # others used 0.3 of a core: under half of one
-    monkeypatch.setattr(host_blas, "machine_busy_seconds", lambda: None)
-    assert after(1.0, busy=0.0, own=0.0) is False  # no /proc/stat: the rule for a machine in use
-
-
-def test_machine_busy_seconds_reads_proc_stat() -> None:
-    first = host_blas.machine_busy_seconds()
-    if first is None:  # not Linux
-        assert not os.path.exists("/proc/stat")
-        return
-    burn = time.process_time() + 0.1
-    while time.process_time() < burn:
-        pass
-    # at least this process's own busy time, less a few of the kernel's 10 ms ticks (and float rounding:
-    # 32242.53 - 32242.49 is 0.0399..., not 0.04)
-    assert host_blas.machine_busy_seconds() - first >= 0.07
 
 
 def test_blas_libraries_are_scanned_again_after_an_import(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -83,11 +83,8 @@ def test_default_leaves_the_own_count_to_user_code() -> None:
     assert threads_seen_in_run(tf.ConfigProto()) == OWN_COUNT
 
 
-@pytest.mark.parametrize("others_idle", [False, True])
-def test_the_default_count_is_every_usable_core_whatever_the_load(
-        others_idle: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The count decides the values (how products are split), so the load never changes it."""
-    monkeypatch.setattr(host_blas._others, "others_idle", lambda: others_idle)
+def test_the_default_count_is_every_usable_core() -> None:
+    """The count decides the values (how OpenBLAS splits a product), so it does not follow the load."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert default_intra_op_threads() == cores
     assert intra_op_threads(tf.ConfigProto()) == intra_op_threads(None) == cores
@@ -121,28 +118,24 @@ def _threads_of_product(config: Any, shape_a: tuple[int, int], monkeypatch: pyte
     return seen
 
 
-LARGE, MEDIUM = (256, 784), (64, 1024)  # 51M multiply-adds: OpenBLAS splits it; 4.2M: gpugraph's parts
+LARGE, SMALL = (256, 784), (64, 1024)  # 51M multiply-adds; 4.2M, under 2^24: one thread
 
 
-def test_default_runs_large_products_on_the_default_count_and_cuts_medium_ones_into_parts(
+def test_default_runs_large_products_on_the_default_count_and_small_ones_on_one_thread(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(host_blas._others, "others_idle", lambda: False)  # a machine in use
     monkeypatch.setattr(host_blas, "default_threads", lambda: 1)
     assert _threads_of_product(None, LARGE, monkeypatch) == [1]
-    assert _threads_of_product(None, MEDIUM, monkeypatch) == [1]
     monkeypatch.setattr(host_blas, "default_threads", lambda: 3)
     assert _threads_of_product(None, LARGE, monkeypatch) == [min(3, OWN_COUNT)]  # never above the BLAS's own
-    assert _threads_of_product(None, MEDIUM, monkeypatch) == [1, 1, 1]
+    assert _threads_of_product(None, SMALL, monkeypatch) == [1]
     assert blas_threads() == OWN_COUNT
 
 
-def test_a_set_count_holds_for_large_products_and_sets_the_parts_of_medium_ones(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(host_blas._others, "others_idle", lambda: False)
+def test_a_set_count_holds_for_large_products(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(host_blas, "default_threads", lambda: 1)
     assert _threads_of_product(configured(2), LARGE, monkeypatch) == [2]
     assert _threads_of_product(configured(4), LARGE, monkeypatch) == [4]
-    assert _threads_of_product(configured(4), MEDIUM, monkeypatch) == [1, 1, 1, 1]
+    assert _threads_of_product(configured(4), SMALL, monkeypatch) == [1]
 
 
 @pytest.mark.parametrize("value", [-1, 2**31])
