@@ -254,3 +254,17 @@ def test_a_run_leaves_numpys_error_state_as_it_found_it() -> None:
         assert np.geterr() == before
         with pytest.raises(FloatingPointError):
             np.float32(1.0) / np.float32(0.0)
+
+
+def test_without_numpys_error_state_variable_a_run_still_warns_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another NumPy, without the context variable the session sets directly: the public errstate."""
+    import warnings
+
+    from gpugraph.runtime import session as session_module
+
+    monkeypatch.setattr(session_module, "_extobj_contextvar", None)
+    x = tf.placeholder(tf.float32)
+    y = x / 0.0
+    with tf.Session() as sess, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert sess.run(y, {x: 1.0}) == np.inf
