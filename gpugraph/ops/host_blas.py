@@ -6,10 +6,9 @@ the machine's load: a product runs on ``fixed_threads()`` threads (the running s
 ``SMALL_PRODUCT_MACS`` multiply-adds (2^24 by default: 256x256x256 is the smallest on the full count). A
 product split across a core another process holds waits for the scheduler (an RNN step's 0.15 ms product
 took 3 to 35 ms on a shared 2-core machine): products under the threshold, the many small ones of an RNN
-step, never do;
-larger ones may, on a machine in use (``intra_op_parallelism_threads=1`` keeps them on one thread).
-``GPUGRAPH_SINGLE_THREAD_MACS=N`` sets the threshold (0: every product on the fixed count). Needs
-threadpoolctl (without it, the BLAS's setting is left alone); only NumPy arrays.
+step, never do; larger ones may, on a machine in use (``intra_op_parallelism_threads=1`` keeps them on
+one thread). ``GPUGRAPH_SINGLE_THREAD_MACS=N`` sets the threshold (0: every product on the fixed count).
+Needs threadpoolctl (without it, the BLAS's setting is left alone); only NumPy arrays.
 """
 
 from __future__ import annotations
