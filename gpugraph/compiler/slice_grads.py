@@ -19,6 +19,7 @@ import numpy as np
 
 from gpugraph.compiler.ir import Plan, RunContext, Step
 from gpugraph.compiler.lower import DeviceContext, guarded_lower
+from gpugraph.ops.xp_compat import FLOAT_SCALARS
 
 MAX_TERMS = 8  # AddN sums more terms pairwise: another order of rounding
 MAX_CHECKED_ELEMENTS = 1 << 20  # slices of larger tensors are not checked for overlap, nor merged
@@ -95,9 +96,6 @@ def _disjoint(shape: tuple[int | None, ...] | None, specs: Sequence[Any]) -> boo
     return bool(count.max(initial=0) <= 1)
 
 
-_FLOAT_SCALARS = frozenset({np.float16, np.float32, np.float64})
-
-
 class SliceGradSum:
     """``merged(x, *dys)``: zeros the shape of ``x``, each ``dy`` written into its slice, zeros made +0.0."""
 
@@ -108,7 +106,7 @@ class SliceGradSum:
 
     def __call__(self, x: Any, *dys: Any) -> Any:
         kind = type(dys[0])
-        if kind in _FLOAT_SCALARS and all(type(dy) is kind for dy in dys):  # a per-sample loop's gradients
+        if kind in FLOAT_SCALARS and all(type(dy) is kind for dy in dys):  # a per-sample loop's gradients
             out = self.xp.zeros(x.shape, dtype=kind)
             for spec, dy in zip(self.specs, dys):
                 out[spec] = dy + 0.0  # AddN's zeros: -0.0 + 0.0 is +0.0

@@ -17,20 +17,20 @@ from __future__ import annotations
 import ctypes
 import os
 import weakref
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from gpugraph.compiler.fused_step import COMPILE_AFTER, LARGE_ELEMENTS
 from gpugraph.kernels import KernelSource, load
 
-__all__ = ["ENV_HOST_LOOPS", "NUMPY_POW_IS_LIBM", "HostLoop", "HostUpdate", "build", "build_many", "enabled",
-           "host_source"]
+__all__ = ["ENV_HOST_LOOPS", "NUMPY_POW_IS_LIBM", "HostLoop", "HostUpdate", "KeptPointers", "build", "build_many",
+           "enabled", "host_source", "in_place_pointers"]
 
 ENV_HOST_LOOPS = "GPUGRAPH_HOST_UPDATE_LOOPS"  # "0" / "false" / "off": every update runs its NumPy twin
 ARRAY_PARAMS = frozenset({"grad", "delta"})  # the one full-size input; every other input is a scalar
 LOOP_DTYPES = ("float32", "float64")
-_C_TYPES = {"float32": "float", "float64": "double", "int64": "long long", "bool": "bool"}
+LOOP_C_TYPES = {"float32": "float", "float64": "double", "int64": "long long", "bool": "bool"}
 
 
 def _numpy_cpu_features() -> dict[str, bool]:
@@ -60,7 +60,7 @@ _CLONES = """#ifndef GPUGRAPH_UPDATE_CLONES
 #define GPUGRAPH_UPDATE_CLONES
 #endif
 #endif"""
-_CTYPES_ARG = {"float32": ctypes.c_float, "float64": ctypes.c_double, "int64": ctypes.c_longlong,
+CTYPES_ARG = {"float32": ctypes.c_float, "float64": ctypes.c_double, "int64": ctypes.c_longlong,
                "bool": ctypes.c_bool}
 
 
@@ -69,10 +69,10 @@ def host_source(src: KernelSource, dtype: str) -> tuple[str, str]:
     function takes the size, then the in parameters (scalars by value, the gradient's address), then the
     addresses of the inout arrays."""
     name = f"gpugraph_update_{src.name}_{dtype}"
-    ctype = _C_TYPES[dtype]
+    ctype = LOOP_C_TYPES[dtype]
     params, args, binds = ["long long _n"], ["_n"], []
     for p in src.inputs:
-        c = ctype if p.ctype == "T" else _C_TYPES[p.ctype]
+        c = ctype if p.ctype == "T" else LOOP_C_TYPES[p.ctype]
         if p.name in ARRAY_PARAMS:
             params.append(f"const {c}* __restrict__ _a_{p.name}")
             binds.append(f"    const {c} {p.name} = _a_{p.name}[_i];")
@@ -116,7 +116,7 @@ class HostLoop:
         self._specs = [(p.name in ARRAY_PARAMS, self.dtype if p.ctype == "T" else np.dtype(p.ctype))
                        for p in src.inputs]
         self._n_refs = len(src.inouts)
-        function.argtypes = [ctypes.c_longlong, *[ctypes.c_void_p if array else _CTYPES_ARG[want.name]
+        function.argtypes = [ctypes.c_longlong, *[ctypes.c_void_p if array else CTYPES_ARG[want.name]
                                                   for array, want in self._specs],
                              *[ctypes.c_void_p] * self._n_refs]
         function.restype = None
@@ -129,20 +129,9 @@ class HostLoop:
         pointers = self.ref_pointers(refs)
         return pointers is not None and self.run(refs, pointers, (*inputs, *attrs))
 
-    def ref_pointers(self, refs: list[Any]) -> list[int] | None:
+    def ref_pointers(self, refs: Sequence[Any]) -> list[int] | None:
         """The addresses of the variable and its slots, or None where the loop cannot write them in place."""
-        if len(refs) != self._n_refs:
-            return None
-        shape, dtype = refs[0].shape, self.dtype
-        for r in refs:
-            if (type(r) is not np.ndarray or r.dtype != dtype or r.shape != shape or not r.flags.c_contiguous
-                    or not r.flags.writeable):
-                return None
-        for k in range(1, len(refs)):
-            for j in range(k):
-                if np.may_share_memory(refs[j], refs[k]):
-                    return None
-        return [r.ctypes.data for r in refs]
+        return in_place_pointers(refs, self._n_refs, self.dtype)
 
     def run(self, refs: list[Any], pointers: list[int], values: tuple[Any, ...]) -> bool:
         """The update over ``refs`` (at ``pointers``, from ``ref_pointers``) with the op's inputs then attrs."""
@@ -187,7 +176,7 @@ def build_many(pairs: list[tuple[str, Any]]) -> list[HostLoop | None]:
     keys = [(kernel, np.dtype(dtype).name) for kernel, dtype in pairs]
     todo = [k for k in dict.fromkeys(keys) if k not in _built]
     buildable = [(k, load(k[0])) for k in todo if k[1] in LOOP_DTYPES]
-    buildable = [(k, src) for k, src in buildable if all(p.ctype in ("T", *_C_TYPES) for p in src.inputs)]
+    buildable = [(k, src) for k, src in buildable if all(p.ctype in ("T", *LOOP_C_TYPES) for p in src.inputs)]
     for k in todo:
         _built[k] = None
     if buildable:
@@ -203,6 +192,43 @@ def build_many(pairs: list[tuple[str, Any]]) -> list[HostLoop | None]:
     return [_built[k] for k in keys]
 
 
+def in_place_pointers(refs: Sequence[Any], n_refs: int, dtype: np.dtype) -> list[int] | None:
+    """The addresses of an update's variable and slots, or None where a loop cannot write them in place:
+    not ``n_refs`` C-contiguous, writable NumPy arrays of ``dtype`` and one shape, or two that overlap."""
+    if len(refs) != n_refs:
+        return None
+    shape = refs[0].shape
+    for r in refs:
+        if (type(r) is not np.ndarray or r.dtype != dtype or r.shape != shape or not r.flags.c_contiguous
+                or not r.flags.writeable):
+            return None
+    for k in range(1, len(refs)):
+        for j in range(k):
+            if np.may_share_memory(refs[j], refs[k]):
+                return None
+    return [r.ctypes.data for r in refs]
+
+
+class KeptPointers:
+    """``find(refs)``'s answer kept while the variable and its slots keep their buffers (as updates do):
+    reading an array's address costs more than a small update's loop."""
+
+    __slots__ = ("_refs", "_pointers")
+
+    def __init__(self) -> None:
+        self._refs: tuple[weakref.ref, ...] = ()
+        self._pointers: list[int] | None = None
+
+    def __call__(self, refs: Sequence[Any], find: Callable[[Sequence[Any]], list[int] | None]) -> list[int] | None:
+        kept = self._refs
+        if kept and len(kept) == len(refs) and all(w() is r for w, r in zip(kept, refs)):
+            return self._pointers
+        pointers = find(refs)
+        if pointers is not None:
+            self._refs, self._pointers = tuple(weakref.ref(r) for r in refs), pointers
+        return pointers
+
+
 class HostUpdate:
     """``update(refs, inputs, attrs)`` on NumPy: the compiled loop for large variables, else the twin."""
 
@@ -210,27 +236,17 @@ class HostUpdate:
         self.kernel = kernel
         self.twin = twin
         self._large_runs: dict[Any, int] = {}  # per dtype: large updates run before the loop was built
-        self._refs: tuple[tuple[weakref.ref, ...], list[int]] | None = None  # the last refs, checked
+        self._pointers = KeptPointers()
 
     def __call__(self, refs: list[Any], inputs: tuple[Any, ...], attrs: tuple[Any, ...]) -> Any:
         var = refs[0]
         if var.size >= LARGE_ELEMENTS and type(var) is np.ndarray:  # not a simulated device's array
             loop = self._loop(var.dtype)
             if loop is not None:
-                pointers = self._ref_pointers(loop, refs)
+                pointers = self._pointers(refs, loop.ref_pointers)
                 if pointers is not None and loop.run(refs, pointers, (*inputs, *attrs)):
                     return var
         return self.twin(np, *refs, *inputs, *attrs)
-
-    def _ref_pointers(self, loop: HostLoop, refs: list[Any]) -> list[int] | None:
-        """``loop.ref_pointers``, kept while the variable and its slots keep their buffers (as updates do)."""
-        seen = self._refs
-        if seen is not None and len(seen[0]) == len(refs) and all(w() is r for w, r in zip(seen[0], refs)):
-            return seen[1]
-        pointers = loop.ref_pointers(refs)
-        if pointers is not None:
-            self._refs = (tuple(weakref.ref(r) for r in refs), pointers)
-        return pointers
 
     def _loop(self, dtype: Any) -> HostLoop | None:
         key = (self.kernel, dtype.name)

@@ -11,20 +11,17 @@ Adam updates went from six calls and four twins to one call.
 from __future__ import annotations
 
 import ctypes
-import weakref
 from typing import Any, Sequence
 
 import numpy as np
 
 from gpugraph.compiler.fused_step import COMPILE_AFTER
 from gpugraph.kernels import KernelSource, load
-from gpugraph.kernels.host_loops import ARRAY_PARAMS, LOOP_DTYPES, NUMPY_POW_IS_LIBM, host_source
+from gpugraph.kernels.host_loops import (LOOP_C_TYPES, CTYPES_ARG, ARRAY_PARAMS, LOOP_DTYPES, NUMPY_POW_IS_LIBM,
+                                         KeptPointers, host_source, in_place_pointers)
 
 __all__ = ["HostMultiUpdate", "many_source"]
 
-_C_TYPES = {"float32": "float", "float64": "double", "int64": "long long", "bool": "bool"}
-_CTYPES_ARG = {"float32": ctypes.c_float, "float64": ctypes.c_double, "int64": ctypes.c_longlong,
-               "bool": ctypes.c_bool}
 
 
 def many_source(src: KernelSource, dtype: str) -> tuple[str, str]:
@@ -32,10 +29,10 @@ def many_source(src: KernelSource, dtype: str) -> tuple[str, str]:
     where ``arrays`` holds, per variable, its array inputs (the gradient) then its inout arrays."""
     text, single = host_source(src, dtype)
     name = f"{single}_many"
-    ctype = _C_TYPES[dtype]
+    ctype = LOOP_C_TYPES[dtype]
     params, args, k = ["long long _count", "const long long* _sizes", "void* const* _arrays"], ["_sizes[_t]"], 0
     for p in src.inputs:
-        c = ctype if p.ctype == "T" else _C_TYPES[p.ctype]
+        c = ctype if p.ctype == "T" else LOOP_C_TYPES[p.ctype]
         if p.name in ARRAY_PARAMS:
             args.append(f"(const {c}*)_a[{k}]")
             k += 1
@@ -76,9 +73,9 @@ class HostMultiUpdate:
         self._array_params = sum(p.name in ARRAY_PARAMS for p in src.inputs)
         self._function: Any = None
         self._calls = 0
-        self._refs: dict[int, tuple[tuple[weakref.ref, ...], list[int]]] = {}  # per variable: checked refs
+        self._kept: dict[int, KeptPointers] = {}  # per variable: its checked addresses
         self._usable = self.dtype.name in LOOP_DTYPES and self._array_params == 1 and all(
-            p.ctype in ("T", *_C_TYPES) for p in src.inputs)
+            p.ctype in ("T", *LOOP_C_TYPES) for p in src.inputs)
         # where NumPy's power is not libm's, only FTRL's square-root case (lr_power == -0.5) matches the twin
         names = [name for name, _ in self._scalars]
         self._power = names.index("lr_power") if "lr_power" in names and not NUMPY_POW_IS_LIBM else None
@@ -133,25 +130,11 @@ class HostMultiUpdate:
         return out
 
     def _ref_pointers(self, t: int, refs: Sequence[Any]) -> list[int] | None:
-        """The addresses of variable ``t`` and its slots, kept while they keep their buffers (as updates
-        do); None where the loop cannot write them in place."""
-        seen = self._refs.get(t)
-        if seen is not None and len(seen[0]) == len(refs) and all(w() is r for w, r in zip(seen[0], refs)):
-            return seen[1]
-        if len(refs) != self._n_refs:
-            return None
-        shape, dtype = refs[0].shape, self.dtype
-        for r in refs:
-            if (type(r) is not np.ndarray or r.dtype != dtype or r.shape != shape or not r.flags.c_contiguous
-                    or not r.flags.writeable):
-                return None
-        for k in range(1, len(refs)):
-            for j in range(k):
-                if np.may_share_memory(refs[j], refs[k]):
-                    return None
-        pointers = [r.ctypes.data for r in refs]
-        self._refs[t] = (tuple(weakref.ref(r) for r in refs), pointers)
-        return pointers
+        """The addresses of variable ``t`` and its slots (None where the loop cannot write them in place)."""
+        kept = self._kept.get(t)
+        if kept is None:
+            kept = self._kept[t] = KeptPointers()
+        return kept(refs, lambda rs: in_place_pointers(rs, self._n_refs, self.dtype))
 
     def _build(self) -> Any:
         if not self._usable:
@@ -169,8 +152,8 @@ class HostMultiUpdate:
         except (RuntimeError, OSError):
             return None
         function.argtypes = [ctypes.c_longlong, ctypes.c_void_p, ctypes.c_void_p,
-                             *[_CTYPES_ARG[want.name] for _, want in self._scalars],
-                             *[_CTYPES_ARG[want.name] for want in self._attrs]]
+                             *[CTYPES_ARG[want.name] for _, want in self._scalars],
+                             *[CTYPES_ARG[want.name] for want in self._attrs]]
         function.restype = None
         self._function = function
         return function

@@ -11,6 +11,7 @@ from gpugraph.framework.tensor import Tensor
 from gpugraph.framework.tensor_shape import TensorShape
 from gpugraph.ops import shape_fns
 from gpugraph.ops.registry import OpDef, register_op
+from gpugraph.ops.xp_compat import FLOAT_SCALARS
 
 
 def _sum_to_shape_impl(xp: Any, g: Any, like: Any) -> Any:
@@ -65,12 +66,9 @@ def _keepdims_shape(x_shape: tuple[int, ...], axes: tuple[int, ...] | None) -> t
     return tuple(1 if i in axes else d for i, d in enumerate(x_shape))
 
 
-_FLOAT_SCALARS = frozenset({np.float16, np.float32, np.float64})
-
-
 def _broadcast_reduced_impl(xp: Any, dy: Any, x: Any, *, axes: Any, scale: bool) -> Any:
     kind = type(dy)
-    if kind in _FLOAT_SCALARS and type(x) is kind:  # a scalar's own sum or mean: its gradient is dy
+    if kind in FLOAT_SCALARS and type(x) is kind:  # a scalar's own sum or mean: its gradient is dy
         return dy
     shape = x.shape
     if dy.shape == shape and (not scale or dy.dtype.kind == "f"):

@@ -50,13 +50,13 @@ def _matmul_lowering(op: Any, xp: Any) -> Any:
     if xp is not np or op.inputs[0].shape.ndims != 2 or op.inputs[1].shape.ndims != 2:
         return None
     ta, tb = op.get_attr("transpose_a"), op.get_attr("transpose_b")
-    matmul = np.matmul
 
     def product(a: Any, b: Any) -> Any:
         x, y = (a.T if ta else a), (b.T if tb else b)
-        if x.ndim == y.ndim == 2 and is_small_product(x.size * y.shape[1]):
-            return matmul(x, y)
-        return sized_product(np, x.size * y.shape[-1], lambda: np.matmul(x, y))
+        macs = x.size * y.shape[1]
+        if is_small_product(macs):
+            return np.matmul(x, y)
+        return sized_product(np, macs, lambda: np.matmul(x, y))
     return product
 
 

@@ -13,7 +13,7 @@ from gpugraph.ops import shape_fns
 from gpugraph.ops.constant_ops import convert_to_tensor
 from gpugraph.ops.grad_util import unbroadcast
 from gpugraph.ops.registry import NO_GRADIENT, OpDef, graph_of, register_op
-from gpugraph.ops.xp_compat import on_host
+from gpugraph.ops.xp_compat import FLOAT_SCALARS, on_host
 from gpugraph.ops.unary_ops import (  # noqa: F401 - unary ops stay reachable as math_ops.X
     ABS, CEIL, EXP, FLOOR, LOG, LOG1P, NEG, RECIPROCAL, ROUND, RSQRT, SIGN, SQRT, SQUARE, _unary, abs, ceil, exp,
     floor, log, log1p, negative, ones_like_float, reciprocal, round, rsqrt, sign, sqrt, square, zeros_like_float,
@@ -79,14 +79,11 @@ def _pow_grad(op: Any, dy: Tensor) -> list[Any]:
     return _both(op, gx, gy)
 
 
-_FLOAT_SCALARS = frozenset({np.float16, np.float32, np.float64})
-
-
 def _pow_impl(xp: Any, x: Any, y: Any) -> Any:
     # Two NumPy float scalars of one type: the scalar power (C's powf/pow, as TF's kernel) costs a tenth of
     # a ufunc call; a per-sample polynomial raises a scalar feed to each power.
     kind = type(x)
-    if kind is type(y) and kind in _FLOAT_SCALARS:
+    if kind is type(y) and kind in FLOAT_SCALARS:
         return x ** y
     out = xp.power(x, y)
     if on_host(xp) and getattr(y, "size", 0) == 1 and out.dtype.kind == "f" and xp.asarray(y).reshape(-1)[0] == 0.5:

@@ -12,7 +12,7 @@ from gpugraph.framework.tensor_shape import TensorShape
 from gpugraph.ops import shape_fns
 from gpugraph.ops.grad_util import BROADCAST_REDUCED
 from gpugraph.ops.registry import OpDef, register_op
-from gpugraph.ops.xp_compat import on_host
+from gpugraph.ops.xp_compat import FLOAT_SCALARS, on_host
 
 __all__ = ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod"]
 
@@ -112,7 +112,7 @@ def _reduction(name: str, fn: str, grad: Any) -> Any:
                              sample=_sample, lowering=_scalar_mean if fn == "mean" else None))
 
 
-_FLOAT_SCALARS = frozenset({np.float32, np.float64})
+_MEAN_SCALARS = FLOAT_SCALARS - {np.float16}  # float16's mean goes the generic way, in float32
 
 
 def _scalar_mean(op: Any, xp: Any) -> Any:
@@ -123,7 +123,7 @@ def _scalar_mean(op: Any, xp: Any) -> Any:
     general = functools.partial(MEAN.impl, xp, axes=None, keepdims=False)
 
     def mean(x: Any) -> Any:
-        return x + 0 if type(x) in _FLOAT_SCALARS else general(x)
+        return x + 0 if type(x) in _MEAN_SCALARS else general(x)
     return mean
 
 

@@ -11,6 +11,10 @@ from typing import Any, ContextManager, Sequence
 
 import numpy
 
+# NumPy's float scalar types: a value of one of these is host data (CuPy's 0-d results stay arrays), and
+# arithmetic between two of one type costs a fifth of a ufunc call on 0-d arrays (per-sample loops).
+FLOAT_SCALARS = frozenset({numpy.float16, numpy.float32, numpy.float64})
+
 # Dtypes CuPy's scatter_add takes when indices are arrays (CUDA atomicAdd has no 8/16-bit or int64 form).
 _ATOMIC_ADD_DTYPES = frozenset(["int32", "uint32", "uint64", "float16", "float32", "float64"])
 
