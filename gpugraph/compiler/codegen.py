@@ -12,7 +12,10 @@ run pays no compilation and no run pauses for more than one chunk's.
 from __future__ import annotations
 
 import functools
+import sys
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+
+import numpy as np
 
 if TYPE_CHECKING:
     from gpugraph.compiler.ir import ExecutionPlan, Step
@@ -103,6 +106,10 @@ def _chunk(steps: Sequence[Step], releases: Sequence[tuple[int, ...]], hooks: Ma
         step = steps[i]
         env[f"f{k}"] = step.fn
         call = f"f{k}(" + ", ".join(f"s[{j}]" for j in step.inputs) + ")"
+        given = _given(step, releases[i])
+        if given:
+            env["owned"] = owned
+            call = f"f{k}.donating(({given}), " + call[len(f"f{k}("):]
         if not step.outputs:
             line = call
         elif len(step.outputs) == 1:
@@ -121,6 +128,60 @@ def _chunk(steps: Sequence[Step], releases: Sequence[tuple[int, ...]], hooks: Ma
     code = compile("\n".join(lines), PLAN_FILENAME, "exec")
     exec(code, env)  # generated from slot numbers only; no user strings reach the source
     return env["run"]
+
+
+def _given(step: Step, dying: tuple[int, ...]) -> str:
+    """The code of a donating step's first argument: for each output, ``owned(s, j)`` where it may be
+    written over input slot j (dying here), else None; "" where the step takes none."""
+    if not step.donate or not hasattr(step.fn, "donating"):
+        return ""
+    donor = {out: step.inputs[k] for out, k in step.donate if step.inputs[k] in dying}
+    if not donor:
+        return ""
+    return "".join(f"owned(s, {donor[j]}), " if j in donor else "None, " for j in range(len(step.outputs)))
+
+
+def owned(s: list[Any], j: int) -> Any:
+    """The array in slot j if nothing but the slot list can reach its memory (a step may write over it),
+    else None: the array is held by the slot alone, and so is each array it views, up to the one that
+    allocated the memory (views hold their base, so a value viewed elsewhere has more holders). NumPy
+    collapses a view's base to the owner except across subclasses: a device array is a view of a view."""
+    x = s[j]
+    if sys.getrefcount(x) > _ALONE:
+        return None
+    up = getattr(x, "base", _NO_BASE)
+    if up is None:
+        return x if _owns_data(x) else None
+    while up is not _NO_BASE:
+        if sys.getrefcount(up) > _BASE_ALONE:
+            return None
+        if getattr(up, "base", _NO_BASE) is None:
+            return x if _owns_data(up) else None
+        up = getattr(up, "base", _NO_BASE)
+    return None
+
+
+def _owns_data(array: Any) -> bool:
+    """Whether the array allocated its memory itself (not memory wrapped from elsewhere)."""
+    flags = getattr(array, "flags", None)
+    return bool(getattr(flags, "owndata", False)) and getattr(array, "ndim", 0) > 0
+
+
+def _reference_counts(s: list[Any], j: int) -> tuple[int, int]:
+    """What ``owned`` counts, counted by statements of the same form (the interpreter's own references
+    differ between versions): references to slot j's array and to its base."""
+    x = s[j]
+    up = getattr(x, "base", _NO_BASE)
+    return sys.getrefcount(x), sys.getrefcount(up)
+
+
+class _View(np.ndarray):
+    pass
+
+
+_NO_BASE = object()
+_ALONE = _reference_counts([np.empty(1)], 0)[0]
+_BASE_ALONE = _reference_counts([np.empty(1).view(_View)], 0)[1]
 
 
 # The interpreted loop lives in generated code too, under the plan's file name: a traceback through it

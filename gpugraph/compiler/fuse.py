@@ -106,10 +106,11 @@ def fuse_steps(steps: Sequence[Any], keep: set[int], device_of_step: Callable[[A
         absorbed = _absorbed_views(run, out, views, barrier[0], keep, n_reads) if run else []
         on_host = run_device == host or (host is None and not on_cupy(run_device))
         # a lone op with views saves no kernel, and on the host no time: it stays a step of its own there,
-        # but for one whose NumPy lowering makes several passes (one loop, once compiled); on CuPy a lone
-        # op is one kernel too, where its lowering may launch several (ReluGrad: three)
+        # but for one whose NumPy lowering makes several passes (one loop, once compiled); on a GPU a lone
+        # op is one kernel too, where its lowering may launch several (ReluGrad: three), and the simulated
+        # GPU fuses as CuPy's does
         lone_kernel = bool(run) and (run[0].op.type in HOST_MULTI_PASS if on_host else
-                                     on_cupy(run_device) and run[0].op.type not in VIEW_TYPES)  # a view: no kernel
+                                     run[0].op.type not in VIEW_TYPES)  # a view: no kernel
         if len(run) >= 2 or (run and (epilogue is not None or (absorbed and not on_host))) or lone_kernel:
             end = run_end if epilogue is None else run_end + 1
             read_later = {slot for slot in made if slot in keep or last_read.get(slot, -1) > end}

@@ -106,6 +106,21 @@ class FusedStep:
     def __call__(self, *xs: Any) -> Any:
         whole = self._whole
         if whole is not None and xs[self._probe_input].size < LARGE_ELEMENTS:
+            try:  # small on the host (a per-sample loop's scalars): no further call in between
+                return whole(*xs)
+            except Exception:
+                return self._op_by_op(xs)
+        return self._run(xs, None)
+
+    def donating(self, given: tuple[Any, ...], *xs: Any) -> Any:
+        """As a call, with each output written into its ``given`` array (None: a new one) where the region
+        runs as one loop or kernel over arrays of the output's shape. The plan's runner gives an input's
+        own buffer when nothing else holds it (gpugraph.compiler.codegen): the step writes in place."""
+        return self._run(xs, given)
+
+    def _run(self, xs: tuple[Any, ...], given: tuple[Any, ...] | None) -> Any:
+        whole = self._whole
+        if whole is not None and xs[self._probe_input].size < LARGE_ELEMENTS:
             try:  # small on the host: the members one after another, views included, from the step's inputs
                 return whole(*xs)
             except Exception:
@@ -123,7 +138,12 @@ class FusedStep:
             try:
                 if self.layout.reduction is not None:
                     return self._reduced(args, env, None)
-                outs = run_on_device(self.region, *args)
+                if given is None:
+                    outs = run_on_device(self.region, *args)
+                else:
+                    from gpugraph.fusion.cuda import run_on_device_into
+
+                    outs = run_on_device_into(self.region, given, *args)
             except (ValueError, _Unfit):  # run-time shapes that do not share one iteration space
                 return self._op_by_op(xs)
             return outs[0] if len(outs) == 1 else outs
@@ -133,7 +153,7 @@ class FusedStep:
                 try:
                     if self.layout.reduction is not None:
                         return self._reduced(args, env, compiled)
-                    outs = compiled(*args)
+                    outs = compiled(*args) if given is None else compiled.into(given, *args)
                 except (ValueError, _Unfit):  # run-time shapes that do not share one iteration space
                     return self._op_by_op(xs)
                 return outs[0] if len(outs) == 1 else outs

@@ -45,6 +45,8 @@ class Step:
     kind: str = "op"  # "op", or "copy" for a transfer between devices
     device: str = ""  # where it runs (a copy: its destination)
     fusion: Any = None  # a fused step's region and members (gpugraph.compiler.fuse.FusionGroup)
+    # (output, input) positions: the output may be written over that input's buffer (memory plan)
+    donate: tuple[tuple[int, int], ...] = ()
 
     def but(self, **changes: Any) -> Step:
         """This step with ``changes``: ``dataclasses.replace`` without its per-call field checks (passes

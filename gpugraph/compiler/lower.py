@@ -130,12 +130,24 @@ def _locked(fn: Callable[..., Any], cells: Sequence[Any]) -> Callable[..., Any]:
     return step_all
 
 
-def _adopted(fn: Callable[..., Any], adopt: Callable[[Any], Any]) -> Callable[..., Any]:
-    """``fn`` with its results handed to ``adopt`` (a device's ``asarray``: the device's own arrays)."""
-    def step(*args: Any) -> Any:
-        out = fn(*args)
+class _adopted:
+    """A fused step with its results handed to ``adopt`` (a device's ``asarray``: the device's own arrays)."""
+
+    __slots__ = ("fn", "adopt")
+
+    def __init__(self, fn: FusedStep, adopt: Callable[[Any], Any]):
+        self.fn = fn
+        self.adopt = adopt
+
+    def __call__(self, *args: Any) -> Any:
+        return self._adopt(self.fn(*args))
+
+    def donating(self, given: tuple[Any, ...], *args: Any) -> Any:
+        return self._adopt(self.fn.donating(given, *args))
+
+    def _adopt(self, out: Any) -> Any:
+        adopt = self.adopt
         return tuple(adopt(o) for o in out) if isinstance(out, tuple) else adopt(out)
-    return step
 
 
 def _on(backend: Backend, fn: Callable[..., Any]) -> Callable[..., Any]:

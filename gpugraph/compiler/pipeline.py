@@ -1,8 +1,8 @@
 """The plan compiler: (fetches, feeds) -> an ExecutionPlan, as a composition of passes.
 
     prune -> place -> build -> fold -> CSE -> merge slice gradients -> fuse -> group updates
-          -> insert copies -> memory plan -> lower -> capture segments (GPU runs replayed as CUDA graphs)
-          -> runner
+          -> insert copies -> shape stand-ins -> memory plan (in place where safe) -> lower
+          -> capture segments (GPU runs replayed as CUDA graphs) -> runner
 
 Each pass is a function from plan to plan (gpugraph.compiler.ir.Plan) in its own module, tested on
 its own. Running the result is one generated Python function calling each step's function in order
@@ -27,14 +27,15 @@ from gpugraph.compiler.lower import lower_steps
 from gpugraph.compiler.memory_plan import plan_memory
 from gpugraph.compiler.schedule import prune
 from gpugraph.compiler.segments import capture_segments
+from gpugraph.compiler.shape_reads import stand_in_shapes
 from gpugraph.compiler.slice_grads import merge_slice_grads
 from gpugraph.framework.tensor import Operation, Tensor
 from gpugraph.runtime.host_memory import keep_freed_host_memory
 from gpugraph.compiler.codegen import generate_runner
 
 Pass = Callable[[Plan, RunContext], Plan]
-PASSES: tuple[Pass, ...] = (fold, cse, merge_slice_grads, fuse, group_updates, insert_copies, plan_memory,
-                            lower_steps, capture_segments)
+PASSES: tuple[Pass, ...] = (fold, cse, merge_slice_grads, fuse, group_updates, insert_copies, stand_in_shapes,
+                            plan_memory, lower_steps, capture_segments)
 
 
 def compile_plan(fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor], ctx: RunContext,

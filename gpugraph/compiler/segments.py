@@ -72,6 +72,8 @@ def can_capture(backend: Any) -> bool:
 
 
 def capturable(step: Step) -> bool:
+    if step.kind == "shape":  # a host stand-in for a value's shape: no device work, made once at capture
+        return step.device == FIRST_GPU
     if step.kind != "op" or step.device != FIRST_GPU:
         return False
     for op in step.ops or (step.op,):
@@ -89,6 +91,8 @@ def _uploads_feed(step: Step, feed_slots: set[int]) -> bool:
 
 def _launches_kernels(step: Step) -> bool:
     """Whether a step runs a kernel: not only reads of variables and views (Identity, Reshape)."""
+    if step.kind == "shape":
+        return False
     return any(op._opdef.role != "variable" and not op._opdef.aliases for op in step.ops or (step.op,))
 
 
@@ -135,7 +139,7 @@ def _segment_step(run: Sequence[Step], backend: Any, ctx: RunContext, keep: set[
     cells = _cells(run, ctx)
     fn = GraphSegment(backend, members, n + len(produced), tuple(local[s] for s in outputs), cells,
                       copied=frozenset(local[s] for s in outputs if s in retained))
-    ops = tuple(op for step in run for op in (step.ops or (step.op,)))
+    ops = tuple(op for step in run if step.kind != "shape" for op in (step.ops or (step.op,)))
     return Step(run[-1].op, fn, tuple(inputs), outputs, ops=ops, kind="graph", device=FIRST_GPU)
 
 

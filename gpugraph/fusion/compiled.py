@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -74,20 +74,24 @@ def cache_dir() -> Path:
     return Path(root) if root else Path.home() / ".cache" / "gpugraph" / "fused"
 
 
-def host_source(region: Region, pattern: tuple[Any, ...]) -> tuple[str, str]:
+def host_source(region: Region, pattern: tuple[Any, ...], in_place: bool = False) -> tuple[str, str]:
     """(C++ function text, its name) of the region's loop. ``pattern`` says how each input is read: "s",
     one element read once before the loop; "r", a row the size of the result's last axis, read at the
     column (a bias broadcast over a batch, read in place of a copy of it in full); "a", every element
     (True and False stand for "s" and "a"). A loop with only unit-stride reads is one the compiler
-    vectorizes."""
+    vectorizes. ``in_place``: an output may be an input's own buffer (element i is read before it is
+    written, in the same iteration)."""
     pattern = tuple(("s" if p else "a") if isinstance(p, bool) else p for p in pattern)
     text = kernel_text(region)
-    name = text.name + "_" + "".join(pattern)
-    # restrict-qualified parameters (GCC ignores restrict on locals): the loop vectorizes without overlap checks
+    name = text.name + "_" + "".join(pattern) + ("_inplace" if in_place else "")
+    # restrict-qualified parameters (GCC ignores restrict on locals): the loop vectorizes without overlap
+    # checks. In place, restrict would be a false promise; "ivdep" says what holds instead: no iteration
+    # reads what another writes (an element is read and written by its own iteration only).
+    restrict = "" if in_place else " __restrict__"
     params, casts, setup, binds = [], [], [], []
     for k, (i, how) in enumerate(zip(region.inputs, pattern)):
         ctype = C_TYPES[i.dtype]
-        params.append(f"const {ctype}* __restrict__ _p{k}")
+        params.append(f"const {ctype}*{restrict} _p{k}")
         casts.append(f"(const {ctype}*)_in[{k}]")
         if how == "s":
             setup.append(f"  const {ctype} x{k} = _p{k}[0];")
@@ -95,7 +99,7 @@ def host_source(region: Region, pattern: tuple[Any, ...]) -> tuple[str, str]:
             binds.append(f"      const {ctype} x{k} = _p{k}[{'_c' if how == 'r' else '_i'}];")
     for j, r in enumerate(region.outputs):
         ctype = C_TYPES[region.dtype_of(r)]
-        params.append(f"{ctype}* __restrict__ _q{j}")
+        params.append(f"{ctype}*{restrict} _q{j}")
         casts.append(f"({ctype}*)_out[{j}]")
         binds.append(f"      {ctype} &y{j} = _q{j}[_i];")
     body = "\n".join("      " + line for line in text.operation.splitlines())
@@ -103,6 +107,7 @@ def host_source(region: Region, pattern: tuple[Any, ...]) -> tuple[str, str]:
         f"GPUGRAPH_REGION_CLONES static void _loop_{name}(long long _n, long long _inner, {', '.join(params)}) {{",
         *setup,
         "  for (long long _o = 0; _o < _n; _o += _inner) {",  # rows of _inner elements (one row: the whole)
+        *(["#pragma GCC ivdep"] if in_place else []),
         "    for (long long _c = 0; _c < _inner; ++_c) {",
         "      const long long _i = _o + _c;",
         *binds,
@@ -174,14 +179,41 @@ class CompiledRegion:
         self._in_dtypes = [np.dtype(i.dtype) for i in region.inputs]
         self._out_dtypes = [np.dtype(region.dtype_of(r)) for r in region.outputs]
         self._layouts: dict[tuple[tuple[int, ...], ...], tuple[Any, ...]] = {}
-        if not self._functions:
-            self.function(tuple("s" if i.is_scalar else "a" for i in region.inputs))  # the likely build, now
+        if not self._functions:  # the likely build, now: both loops in one compiler run
+            likely = tuple("s" if i.is_scalar else "a" for i in region.inputs)
+            both = load([host_source(region, likely), host_source(region, likely, in_place=True)])
+            self._functions[likely], self._functions[likely + (IN_PLACE,)] = map(_region_loop, both)
 
     def function(self, pattern: tuple[str, ...]) -> Any:
+        """The loop for inputs read as ``pattern`` (ending in IN_PLACE: the one that may write in place)."""
         f = self._functions.get(pattern)
         if f is None:
-            f = self._functions[pattern] = _region_loop(load([host_source(self.region, pattern)])[0])
+            in_place = bool(pattern) and pattern[-1] == IN_PLACE
+            source = host_source(self.region, pattern[:-1] if in_place else pattern, in_place=in_place)
+            f = self._functions[pattern] = _region_loop(load([source])[0])
         return f
+
+    def into(self, given: Sequence[Any], *arrays: Any) -> tuple[np.ndarray, ...]:
+        """As a call, with each output written into its ``given`` array where that is one the loop can
+        fill (C-contiguous, writeable, of the output's shape and dtype; None: a new array). A given array
+        may be one of ``arrays`` itself: the loop reads each element before it writes it."""
+        inputs = [np.asarray(a, d) for a, d in zip(arrays, self._in_dtypes)]
+        shapes = tuple(a.shape for a in inputs)
+        layout = self._layouts.get(shapes)
+        if layout is None:
+            layout = self._layouts[shapes] = self._layout(shapes)
+        shape, size, reads, function, inner, out_shapes = layout
+        outs = [g if _fills(g, shape, d) else None for g, d in zip(given, self._out_dtypes)]
+        if out_shapes is not None or not any(o is not None for o in outs):
+            return self(*arrays)
+        outs = [np.empty(shape, d) if o is None else o for o, d in zip(outs, self._out_dtypes)]
+        if size:
+            keep = [_READERS[how](a, shape) for a, how in zip(inputs, reads)]
+            pattern = tuple("a" if how == "b" else how for how in reads) + (IN_PLACE,)
+            in_ptrs = (ctypes.c_void_p * max(1, len(keep)))(*[a.ctypes.data for a in keep])
+            out_ptrs = (ctypes.c_void_p * len(outs))(*[o.ctypes.data for o in outs])
+            self.function(pattern)(in_ptrs, out_ptrs, size, inner)
+        return tuple(outs)
 
     def __call__(self, *arrays: Any) -> tuple[np.ndarray, ...]:
         inputs = [np.asarray(a, d) for a, d in zip(arrays, self._in_dtypes)]
@@ -227,6 +259,13 @@ class CompiledRegion:
                 None if all(o == shape for o in out_shapes) else out_shapes)
 
 
+def _fills(array: Any, shape: tuple[int, ...], dtype: np.dtype) -> bool:
+    """Whether the loop can write an output of ``shape`` and ``dtype`` straight into ``array``."""
+    return (isinstance(array, np.ndarray) and array.shape == shape and array.dtype == dtype
+            and array.flags.c_contiguous and array.flags.writeable)
+
+
+IN_PLACE = "inplace"  # the last entry of a pattern whose loop may write an output over an input
 _LAYOUTS_KEPT = 64  # shapes a region remembers how to run (a varying batch size makes a few)
 _READERS = {  # how an input array is handed to the loop, by its read pattern
     "s": lambda a, shape: np.ascontiguousarray(a),

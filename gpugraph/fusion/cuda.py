@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
+
+import numpy as np
 
 from gpugraph.fusion.region import Ref, Region, shrink
 from gpugraph.fusion.rules import C_TYPES, cuda_template
@@ -103,3 +105,23 @@ def run_on_device(region: Region, *arrays: Any) -> tuple[Any, ...]:
     out = elementwise_kernel(region)(*arrays)
     outs = out if isinstance(out, tuple) else (out,)
     return tuple(shrink(o, s) for o, s in zip(outs, region.output_shapes([a.shape for a in arrays])))
+
+
+def run_on_device_into(region: Region, given: Sequence[Any], *arrays: Any) -> tuple[Any, ...]:
+    """As ``run_on_device``, with each output written into its ``given`` CuPy array (None: a new one)
+    where that has the output's shape and dtype and is C-contiguous; one given array may be an input
+    itself (each thread reads its element before it writes it)."""
+    shapes = [a.shape for a in arrays]
+    shape = tuple(np.broadcast_shapes(*shapes))
+    if any(tuple(o) != shape for o in region.output_shapes(shapes)):
+        return run_on_device(region, *arrays)
+    import cupy
+
+    dtypes = [np.dtype(region.dtype_of(r)) for r in region.outputs]
+    outs = [g if isinstance(g, cupy.ndarray) and g.shape == shape and g.dtype == d and g.flags.c_contiguous
+            else None for g, d in zip(given, dtypes)]
+    if all(o is None for o in outs):
+        return run_on_device(region, *arrays)
+    outs = [cupy.empty(shape, d) if o is None else o for o, d in zip(outs, dtypes)]
+    elementwise_kernel(region)(*arrays, *outs)
+    return tuple(outs)

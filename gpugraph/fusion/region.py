@@ -179,6 +179,13 @@ def _check_select_shapes(op: Operation) -> None:
         raise NotFusible(f"'{op.name}': Select's condition {cond} may select rows, not elements")
 
 
+def check_bias_layout(op: Operation) -> None:
+    """BiasAdd fuses as an Add where its bias broadcasts as Add's would: over the last axis (NHWC)."""
+    if op.type == "BiasAdd" and op.get_attr("data_format") not in (None, "NHWC"):
+        raise NotFusible(f"'{op.name}': BiasAdd over {op.get_attr('data_format')} adds along the channel axis, "
+                         "not the last")
+
+
 def region_from_ops(ops: Iterable[Operation], external_inputs: Sequence[Tensor],
                     outputs: Sequence[Tensor]) -> Region:
     """The region computing ``outputs`` from ``external_inputs`` by ``ops`` (in topological order)."""
@@ -195,6 +202,7 @@ def region_from_ops(ops: Iterable[Operation], external_inputs: Sequence[Tensor],
             raise NotFusible(f"'{op.name}' ({op.type}) has {len(op.outputs)} outputs; fused ops have one")
         if op.type == "Select":
             _check_select_shapes(op)
+        check_bias_layout(op)
         operands = []
         for t in op.inputs:
             if t not in refs:
@@ -222,6 +230,7 @@ def is_fusible(op: Operation) -> bool:
     try:
         if op.type == "Select":
             _check_select_shapes(op)
+        check_bias_layout(op)
         check_node(op.type, [tensor_dtype(t) for t in op.inputs], dict(_code_attrs(op)), op.name)
     except NotFusible:
         return False

@@ -152,6 +152,8 @@ _F, _FI, _FIB = FLOAT, FLOAT + INT, FLOAT + INT + BOOL
 RULES: dict[str, Rule] = {
     # binary arithmetic
     "Add": Rule(2, _FI, _same, numpy=_ufunc(np.add)),
+    # channels last only (region.check_bias_layout): the bias broadcasts over the last axis, as Add's would
+    "BiasAdd": Rule(2, _FI, _same, cuda=_fixed("out0 = in0 + in1"), numpy=_ufunc(np.add)),
     "Sub": Rule(2, _FI, _same, numpy=_ufunc(np.subtract)),
     "Mul": Rule(2, _FI, _same, numpy=_ufunc(np.multiply)),
     "RealDiv": Rule(2, _F, _same, numpy=_ufunc(np.true_divide)),

@@ -34,6 +34,7 @@ SUM_TO_SHAPE = register_op(OpDef(
     same_dtype=False,
     aliases=True,  # returns the gradient itself when the shapes already match
     input_names=("grad", "like"),
+    shape_only=(1,),
     sample=lambda rng: [([rng.standard_normal((4, 2, 3)), rng.standard_normal((2, 1))], {}),
                         ([rng.standard_normal((2, 3)), rng.standard_normal((2, 3))], {})],
 ))
@@ -46,6 +47,7 @@ BROADCAST_LIKE = register_op(OpDef(
     same_dtype=False,
     aliases=True,
     input_names=("x", "like"),
+    shape_only=(1,),
     sample=lambda rng: [([rng.standard_normal((3, 1)), rng.standard_normal((2, 3, 4))], {})],
 ))
 

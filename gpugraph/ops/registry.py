@@ -48,6 +48,8 @@ class OpDef:
     lowering(op, xp) -> step function or None: a leaner function than ``impl`` with the op's attributes
         bound, where the op's own cost is small next to a generic call's (a scalar's mean, an index by
         constants); None falls back to ``impl``.
+    shape_only: positions of inputs that ``impl`` reads only the shape and dtype of (SumToShape's
+        ``like``): the plan hands it a stand-in holding no memory, so the input's buffer can go earlier.
     """
 
     name: str
@@ -68,6 +70,7 @@ class OpDef:
     gpu: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
     lowering: Callable[..., Any] | None = None
+    shape_only: tuple[int, ...] = ()
 
     def __call__(self, *inputs: Any, name: str | None = None, **attrs: Any) -> Any:
         """Add this op to the graph of its inputs; returns its Tensor, Tensors, or the Operation."""

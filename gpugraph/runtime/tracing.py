@@ -108,6 +108,8 @@ def _step_stats(plan: ExecutionPlan, steps: Any, stamps: list[int], sizes: list[
     thread_id = threading.get_ident() & 0xFFFFFFFF
     by_device: dict[str, list[Any]] = {}
     for i, step in enumerate(steps):
+        if step.kind == "shape":  # a stand-in for a value's shape: no kernel, nothing a trace shows
+            continue
         op = step.op
         start_ns = wall_start + (stamps[i] - stamps[0])
         duration = max(stamps[i + 1] - stamps[i], 0)

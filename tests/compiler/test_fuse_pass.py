@@ -219,3 +219,33 @@ def test_a_large_region_calling_libm_stays_numpys_on_the_host(monkeypatch):
     want = np.tanh(av * np.float32(2)) + np.exp(av) * np.float32(0.5)
     for got in values:
         assert got.tobytes() == want.tobytes()
+
+
+def test_a_dense_layers_bias_add_and_relu_are_one_compiled_loop(monkeypatch):
+    monkeypatch.setattr(fused_step, "COMPILE_AFTER", 1)
+    x = tf.placeholder(tf.float32, [None, 64])
+    w = tf.placeholder(tf.float32, [64, 128])
+    b = tf.placeholder(tf.float32, [128])
+    y = tf.nn.relu(tf.nn.bias_add(tf.matmul(x, w), b))
+    rng = np.random.default_rng(0)
+    xs, ws, bs = (rng.standard_normal(s).astype(np.float32) for s in ((300, 64), (64, 128), (128,)))
+    with tf.Session() as sess:
+        values = [sess.run(y, {x: xs, w: ws, b: bs}) for _ in range(2)]  # op by op, then the loop
+        steps = last_plan(sess).steps
+    assert [[op.type for op in s.ops] for s in steps if s.ops] == [["BiasAdd", "Relu"]]
+    want = np.maximum(np.matmul(xs, ws) + bs, np.float32(0))
+    for value in values:
+        np.testing.assert_allclose(value, want, rtol=1e-5, atol=1e-5)
+
+
+def test_a_channels_first_bias_add_stays_its_own_op():
+    x = tf.placeholder(tf.float32, [None, 3, 4, 4])
+    b = tf.placeholder(tf.float32, [3])
+    y = tf.nn.relu(tf.nn.bias_add(x * 2.0, b, data_format="NCHW"))
+    rng = np.random.default_rng(1)
+    xs, bs = rng.standard_normal((2, 3, 4, 4)).astype(np.float32), rng.standard_normal(3).astype(np.float32)
+    with tf.Session() as sess:
+        value = sess.run(y, {x: xs, b: bs})
+        steps = last_plan(sess).steps
+    assert "BiasAdd" in [s.op.type for s in steps if not s.ops]
+    np.testing.assert_allclose(value, np.maximum(xs * 2 + bs[None, :, None, None], 0), rtol=1e-6)

@@ -20,6 +20,7 @@ def _t(x: np.ndarray, v: float) -> Any:
 
 REFERENCE: dict[str, Callable[..., np.ndarray]] = {
     "Add": lambda x, y: x + y,
+    "BiasAdd": lambda x, b, *, data_format: x + b[None, :],  # channels last: b runs along the last axis
     "Sub": lambda x, y: x - y,
     "Mul": lambda x, y: x * y,
     "RealDiv": lambda x, y: x / y,

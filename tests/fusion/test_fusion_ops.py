@@ -30,7 +30,7 @@ from gpugraph.fusion.rules import FUSED_DTYPES, kind
 from gpugraph.kernels import KernelSource, Param
 from gpugraph.ops.registry import REGISTRY
 
-ATTRS: dict[str, dict[str, Any]] = {"LeakyRelu": {"alpha": 0.2}}
+ATTRS: dict[str, dict[str, Any]] = {"LeakyRelu": {"alpha": 0.2}, "BiasAdd": {"data_format": "NHWC"}}
 
 
 def _cases() -> list[tuple[str, tuple[str, ...], dict[str, Any]]]:
@@ -58,6 +58,8 @@ def _inputs(op_type: str, in_dtypes: tuple[str, ...], rng: np.random.Generator) 
     values = [special_values(d) for d in in_dtypes]
     if len(values) == 1:
         return values
+    if op_type == "BiasAdd":  # every value against every bias: a batch of one value per row, the bias a row
+        return [np.repeat(values[0][:, None], len(values[1]), axis=1), values[1]]
     return [values[0][:, None], values[1][None, :]]
 
 

@@ -35,7 +35,7 @@ import operator
 import threading
 import types
 import weakref
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from fake_cuda_graph import (CAPTURE_IMPLICIT, CAPTURE_UNSUPPORTED, ERROR_NAMES, ILLEGAL_STATE, MODE_GLOBAL,
@@ -103,15 +103,29 @@ def _method(name: str) -> Any:
     return call
 
 
+class _Flags(NamedTuple):
+    """cupy.ndarray.flags (CuPy's has only these three; no ``writeable``)."""
+
+    c_contiguous: bool
+    f_contiguous: bool
+    owndata: bool
+
+
 class FakeArray:
     """cupy.ndarray over a NumPy array and the pool block holding it."""
 
     _module: Any = None  # set per fake module
 
-    def __init__(self, data: np.ndarray, ptr: MemoryPointer):
+    def __init__(self, data: np.ndarray, ptr: MemoryPointer, base: FakeArray | None = None):
         self._data = data
         self.data = ptr
+        self.base = base  # a view's: the array owning the block (CuPy's views hold it, as NumPy's do)
         self.device = self._module.cuda.Device(ptr.device_id)
+
+    @property
+    def flags(self) -> _Flags:
+        """CuPy's flags: contiguity and ownership (an array owns its block unless it is a view)."""
+        return _Flags(self._data.flags.c_contiguous, self._data.flags.f_contiguous, self.base is None)
 
     shape = property(lambda self: self._data.shape)
     dtype = property(lambda self: self._data.dtype)
@@ -242,7 +256,7 @@ def make_fake_cupy(state: FakeCuda) -> types.ModuleType:
             return result
         for source in inputs:  # a view shares its base's block
             if np.may_share_memory(result, source._data):
-                return array_class(result, source.data)
+                return array_class(result, source.data, source if source.base is None else source.base)
         malloc = getattr(state.allocator, "malloc", None)  # cupy.cuda.using_allocator's, in this thread
         return array_class(result, malloc(result.nbytes) if malloc is not None else pool._alloc(result.nbytes))
 
