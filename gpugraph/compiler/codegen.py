@@ -107,9 +107,9 @@ def _chunk(steps: Sequence[Step], releases: Sequence[tuple[int, ...]], hooks: Ma
         env[f"f{k}"] = step.fn
         call = f"f{k}(" + ", ".join(f"s[{j}]" for j in step.inputs) + ")"
         given = _given(step, releases[i])
-        if given:
+        if given:  # the step offered buffers to write over, unless its arrays were small last time
             env["owned"] = owned
-            call = f"f{k}.donating(({given}), " + call[len(f"f{k}("):]
+            call = f"({call} if f{k}.small else f{k}.donating(({given}), " + call[len(f"f{k}("):] + ")"
         if not step.outputs:
             line = call
         elif len(step.outputs) == 1:
@@ -133,7 +133,7 @@ def _chunk(steps: Sequence[Step], releases: Sequence[tuple[int, ...]], hooks: Ma
 def _given(step: Step, dying: tuple[int, ...]) -> str:
     """The code of a donating step's first argument: for each output, ``owned(s, j)`` where it may be
     written over input slot j (dying here), else None; "" where the step takes none."""
-    if not step.donate or not hasattr(step.fn, "donating"):
+    if not step.donate or not hasattr(step.fn, "donating") or not hasattr(step.fn, "small"):
         return ""
     donor = {out: step.inputs[k] for out, k in step.donate if step.inputs[k] in dying}
     if not donor:

@@ -102,6 +102,9 @@ class FusedStep:
         probed = region.region_inputs[self._probe] if self._probe < len(region.region_inputs) else n_inputs
         self._probe_input = probed if probed < n_inputs else None
         self._whole: Callable[..., Any] | None = None  # every member from the step's inputs, once small twice
+        # the last call's arrays were small: the runner calls the step plainly, not offering buffers to
+        # write over (a per-sample loop's scalars would only pay for the offer)
+        self.small = False
 
     def __call__(self, *xs: Any) -> Any:
         whole = self._whole
@@ -121,6 +124,7 @@ class FusedStep:
     def _run(self, xs: tuple[Any, ...], given: tuple[Any, ...] | None) -> Any:
         whole = self._whole
         if whole is not None and xs[self._probe_input].size < LARGE_ELEMENTS:
+            self.small = True
             try:  # small on the host: the members one after another, views included, from the step's inputs
                 return whole(*xs)
             except Exception:
@@ -132,6 +136,7 @@ class FusedStep:
                 env, args = self._region_args(xs)
             except Exception:
                 return self._op_by_op(xs)  # the view fails again there, named as its own op
+        self.small = args[self._probe].size < LARGE_ELEMENTS
         if self.on_gpu:
             from gpugraph.fusion import run_on_device
 
@@ -147,7 +152,7 @@ class FusedStep:
             except (ValueError, _Unfit):  # run-time shapes that do not share one iteration space
                 return self._op_by_op(xs)
             return outs[0] if len(outs) == 1 else outs
-        if args[self._probe].size >= LARGE_ELEMENTS:
+        if not self.small:
             compiled = self._compiled or self._compile()
             if compiled is not None:
                 try:

@@ -145,6 +145,10 @@ class _adopted:
     def donating(self, given: tuple[Any, ...], *args: Any) -> Any:
         return self._adopt(self.fn.donating(given, *args))
 
+    @property
+    def small(self) -> bool:
+        return self.fn.small
+
     def _adopt(self, out: Any) -> Any:
         adopt = self.adopt
         return tuple(adopt(o) for o in out) if isinstance(out, tuple) else adopt(out)

@@ -18,7 +18,9 @@ import os
 from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
-from gpugraph.compiler.fused_step import FusedRegion
+import numpy as np
+
+from gpugraph.compiler.fused_step import LARGE_ELEMENTS, FusedRegion
 from gpugraph.compiler.ir import Plan, Step
 
 ENV_IN_PLACE = "GPUGRAPH_IN_PLACE"
@@ -80,12 +82,13 @@ def donations(step: Step, dying: Sequence[int], kept: set[int] | frozenset[int],
 
 
 def _may_share(src: Any, dst: Any) -> bool:
-    """Whether a buffer holding tensor ``src`` may hold tensor ``dst``: one dtype, shapes that may agree."""
-    if src is None or src.dtype.base_dtype != dst.dtype.base_dtype:
+    """Whether a buffer holding tensor ``src`` may hold tensor ``dst`` and is worth giving: one dtype,
+    shapes that may agree, of a known rank (not a scalar) and not known to be small."""
+    if src is None or src.dtype.base_dtype != dst.dtype.base_dtype or not src.shape.ndims or not dst.shape.ndims:
         return False
-    if src.shape.ndims is None or dst.shape.ndims is None:
-        return True
     a, b = src.shape.as_list(), dst.shape.as_list()
+    if None not in a and int(np.prod(a, dtype=np.int64)) < LARGE_ELEMENTS:
+        return False
     return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
 
 

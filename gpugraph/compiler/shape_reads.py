@@ -36,7 +36,7 @@ def stand_in_shapes(plan: Plan, ctx: RunContext | None = None) -> Plan:
     kept = set(plan.template) | {spec.slot for spec in plan.feeds} | {s for s in plan.fetch_slots if s is not None}
     worth = {slot: reads for slot, reads in shape_reads.items()
              if slot in made and slot not in kept and not _known_small(plan.slot_tensor.get(slot))
-             and last_full_read.get(slot, -1) < max(i for i, _ in reads)}
+             and last_full_read.get(slot, -1) < max(i for i, _ in reads) - 1}  # the next step: nothing to gain
     if not worth:
         return plan
     n_slots = plan.n_slots
@@ -78,7 +78,10 @@ def shape_only_positions(step: Step) -> frozenset[int] | tuple[int, ...]:
 
 
 def _known_small(tensor: Any) -> bool:
-    if tensor is None or not tensor.shape.is_fully_defined():
+    """Small for sure, or maybe a scalar (of unknown rank: a per-sample loop's values)."""
+    if tensor is None or not tensor.shape.ndims:
+        return True
+    if not tensor.shape.is_fully_defined():
         return False
     return int(np.prod(tensor.shape.as_list(), dtype=np.int64)) * tensor.dtype.base_dtype.size <= _SMALL_BYTES
 

@@ -260,13 +260,17 @@ def _sparse_xent_rows(xp: Any, x: Any, labels: Any, dtype: Any) -> tuple[Any, An
     sum(exp(shifted)) - onehot(label). Rows are indexed, not masked by a one-hot of the whole shape: a
     quarter of the generic path's passes over a batch."""
     n = x.shape[-1]
-    shifted = x - x.max(axis=-1, keepdims=True)
+    rows = x.reshape(-1, n)
+    # a row's max as the max over the columns of its transpose: NumPy reduces a short last axis element
+    # by element (12 us for 256 rows of 10), a long first one a column at a time (3.5 us); same values
+    top = xp.ascontiguousarray(rows.T).max(axis=0).reshape(x.shape[:-1] + (1,))
+    shifted = x - top
     e = xp.exp(shifted)
-    total = e.sum(axis=-1, keepdims=True)
-    rows, flat = xp.arange(labels.size), labels.reshape(-1)
-    loss = xp.log(total).reshape(labels.shape) - shifted.reshape(-1, n)[rows, flat].reshape(labels.shape)
+    total = e.sum(axis=-1, keepdims=True)  # kept as it is: another order of the sum would change its bits
+    at = xp.arange(0, labels.size * n, n) + labels.reshape(-1)  # each row's label as a flat index
+    loss = xp.log(total).reshape(labels.shape) - shifted.reshape(-1)[at].reshape(labels.shape)
     backprop = e / total
-    backprop.reshape(-1, n)[rows, flat] -= 1
+    backprop.reshape(-1)[at] -= 1
     return loss.astype(dtype, copy=False), backprop.astype(dtype, copy=False)
 
 

@@ -221,3 +221,27 @@ def test_owned_gives_an_array_only_the_slot_list_holds():
     device_like = [np.zeros(4).view(_Sub)]  # a device array: a subclass view of the array owning memory
     assert codegen.owned(device_like, 0) is device_like[0]
     assert codegen.owned([3.0], 0) is None and codegen.owned([np.float32(3)], 0) is None
+
+
+def test_scalars_and_small_arrays_are_not_offered_for_writing_over(monkeypatch):
+    """A per-sample loop's plan offers nothing; a step whose arrays were small runs plainly next time."""
+    calls = []
+    real = codegen.owned
+    monkeypatch.setattr(codegen, "owned", lambda s, j: calls.append(j) or real(s, j))
+    x = tf.placeholder(tf.float32, name="x")  # unknown rank: fed a Python float
+    w = tf.Variable(0.5)
+    loss = tf.square(tf.nn.relu(x * w + 1.0) - 2.0)
+    batch = tf.placeholder(tf.float32, [None, 8])
+    small = tf.nn.relu(tf.matmul(batch, tf.ones([8, 8])) * 2.0 + 1.0)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for _ in range(3):
+            sess.run(loss, {x: 0.25})
+        plan = list(sess._runs.values())[-1].plan
+        assert not any(step.donate for step in plan.steps)
+        for _ in range(4):
+            out = sess.run(small, {batch: np.ones((10, 8), np.float32)})
+        plan = list(sess._runs.values())[-1].plan
+    assert any(step.donate for step in plan.steps)  # the batch size is unknown to the plan
+    assert len(calls) <= 1  # the first run offered a buffer; the step said its arrays are small
+    np.testing.assert_allclose(out, np.full((10, 8), 17.0, np.float32))

@@ -110,3 +110,21 @@ def test_on_a_simulated_gpu_the_stand_in_is_made_there_and_gradients_are_numpys(
     assert shape_steps and all(s.device.endswith("GPU:0") for s in shape_steps)
     for g, r in zip(got, numpy_gradients(xs, ws, bs)):
         np.testing.assert_allclose(g, r, rtol=1e-4, atol=1e-4)
+
+
+def test_no_stand_in_where_it_would_gain_nothing():
+    """Linear regression's product is read for its shape right after its last real read; a per-sample
+    loop's values may be scalars: neither gets a stand-in step (it would only cost a call)."""
+    X = tf.placeholder(tf.float32, (None, 9))
+    y = tf.placeholder(tf.float32, (None, 1))
+    theta = tf.Variable(np.ones((9, 1), np.float32))
+    step = tf.train.GradientDescentOptimizer(0.01).minimize(tf.reduce_mean(tf.square(tf.matmul(X, theta) - y)))
+    x1 = tf.placeholder(tf.float32)
+    w1 = tf.Variable(2.0)
+    step1 = tf.train.GradientDescentOptimizer(0.01).minimize(tf.square(x1 * w1 - 1.0))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(step, {X: np.ones((100, 9), np.float32), y: np.ones((100, 1), np.float32)})
+        sess.run(step1, {x1: 0.5})
+        plans = [run.plan for run in sess._runs.values()]
+    assert not any(s.kind == "shape" for plan in plans for s in plan.steps)
