@@ -43,7 +43,8 @@ def plan_memory(plan: Plan, ctx: Any = None) -> Plan:
     steps = plan.steps
     if in_place_enabled():
         kept = persistent | {s for s in plan.fetch_slots if s is not None}
-        steps = tuple(step.but(donate=pairs) if (pairs := donations(step, dying, kept, plan.slot_tensor)) else step
+        steps = tuple(step.but(donate=pairs) if step.fusion is not None and dying
+                      and (pairs := donations(step, dying, kept, plan.slot_tensor)) else step
                       for step, dying in zip(steps, releases))
     return replace(plan, steps=steps, template=template, persistent=frozenset(persistent), releases=releases,
                    copy_on_fetch=_copy_on_fetch(plan.fetch_slots, persistent))

@@ -11,8 +11,10 @@ its own. Running the result is one generated Python function calling each step's
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
-from typing import Any, Callable, Mapping, Sequence
+import gc
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -45,18 +47,35 @@ def compile_plan(fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor],
     """The plan for ``fetches`` given ``feeds``. ``order``: the pruned, ordered ops if known already;
     ``place`` (the session's placer) or ``placements`` put ops on devices (None: all on the host)."""
     keep_freed_host_memory()  # once per process: each step's host buffers reuse the last step's pages
-    if order is None:
-        order = prune(fetches, set(feeds))
-    if place is not None:
-        placements = place(list(order))
-    token = _plan_ops.set(frozenset(order))
+    with without_cyclic_gc():
+        if order is None:
+            order = prune(fetches, set(feeds))
+        if place is not None:
+            placements = place(list(order))
+        token = _plan_ops.set(frozenset(order))
+        try:
+            plan = build(fetches, feeds, order, ctx, placements)
+            for run_pass in PASSES:
+                plan = run_pass(plan, ctx)
+            return generate(plan, ctx)
+        finally:
+            _plan_ops.reset(token)
+
+
+@contextlib.contextmanager
+def without_cyclic_gc() -> Iterator[None]:
+    """Inside, Python's cyclic garbage collector does not run (as it was, after). Compiling allocates
+    a few small objects per op and makes no cycles worth collecting, yet each 700 allocations start a
+    collection that walks the young objects: a 100k-node plan's compile ran 929 of them, 0.42 of its
+    1.6 s. Reference counting still frees everything that is not in a cycle."""
+    if not gc.isenabled():
+        yield  # disabled already (a sub-plan compiled inside a plan, or by the user)
+        return
+    gc.disable()
     try:
-        plan = build(fetches, feeds, order, ctx, placements)
-        for run_pass in PASSES:
-            plan = run_pass(plan, ctx)
-        return generate(plan, ctx)
+        yield
     finally:
-        _plan_ops.reset(token)
+        gc.enable()
 
 
 def generate(plan: Plan, ctx: RunContext) -> ExecutionPlan:

@@ -57,14 +57,35 @@ def _written_variables(op: Operation) -> tuple[Operation, ...] | None:
     return None
 
 
+def _depends_on_later(op: Operation, members: set[Operation], fed: set[Tensor]) -> bool:
+    """Whether ``op`` waits for an op of the plan created after it (through a control input, or a data
+    input that is not fed and not a variable it writes in place)."""
+    op_id = op._id
+    for c in op._control_inputs:
+        if c._id > op_id and c in members:
+            return True
+    ref = op._opdef.ref_input
+    for i, t in enumerate(op._inputs):
+        if t.op._id > op_id and i >= ref and t not in fed and t.op in members:
+            return True
+    return False
+
+
 def schedule(ops: list[Operation], fed: set[Tensor]) -> list[Operation]:
     """Topological order by creation among ready ops, except that an in-place write waits while a read
     of a variable it writes is still to run (unless nothing else can run): reads see the value from
     before the run's writes, and each update runs as soon as its own reads are done, so a group of
     ``assign_add(v, f(v))`` keeps one temporary alive at a time, not all of them."""
     members = set(ops)
+    # no dependency on a later op (only a control input added later makes one): checked first on its own,
+    # since a large plan is mostly that and needs no dependency tables at all
+    in_creation_order = not any(_depends_on_later(op, members, fed) for op in ops)
+    if in_creation_order and not any(op._opdef.role == "variable" for op in ops):
+        return sorted(ops, key=_creation)  # nothing to reorder: creation order is topological, nothing read
+    reads = _variable_reads(ops)
+    if in_creation_order and (not reads or not any(_may_write(op) for op in ops)):
+        return sorted(ops, key=_creation)
     deps_of: dict[Operation, set[Operation]] = {}
-    in_creation_order = True  # no dependency on a later op (only a control input added later makes one)
     for op in ops:
         deps = {c for c in op._control_inputs if c in members}
         ref = op._opdef.ref_input
@@ -72,16 +93,6 @@ def schedule(ops: list[Operation], fed: set[Tensor]) -> list[Operation]:
             if i >= ref and t not in fed and t.op in members:
                 deps.add(t.op)
         deps_of[op] = deps
-        if in_creation_order:
-            op_id = op._id
-            for d in deps:
-                if d._id > op_id:
-                    in_creation_order = False
-    if in_creation_order and not any(op._opdef.role == "variable" for op in ops):
-        return sorted(ops, key=_creation)  # nothing to reorder: creation order is topological, nothing read
-    reads = _variable_reads(ops)
-    if in_creation_order and (not reads or not any(_may_write(op) for op in ops)):
-        return sorted(ops, key=_creation)
     pending = {op: len(deps) for op, deps in deps_of.items()}
     users: dict[Operation, list[Operation]] = {op: [] for op in ops}
     for op, deps in deps_of.items():

@@ -21,16 +21,21 @@ _SMALL_BYTES = 4096  # a value this small costs less kept than a stand-in costs 
 
 
 def stand_in_shapes(plan: Plan, ctx: RunContext | None = None) -> Plan:
-    """``plan`` with host values read only for their shape read from stand-ins, where that shortens the
-    life of the value (its real reads end before its shape-only ones)."""
+    """``plan`` with values read only for their shape read from stand-ins, where that shortens the life
+    of the value (its real reads end before its shape-only ones)."""
     shape_reads: dict[int, list[tuple[int, int]]] = {}  # slot -> (step, input position) reading its shape
+    for i, step in enumerate(plan.steps):
+        if step.fusion is None and not step.op._opdef.shape_only:
+            continue  # most steps: one look (a 100k-step plan passes here in a few milliseconds)
+        for k in shape_only_positions(step):
+            shape_reads.setdefault(step.inputs[k], []).append((i, k))
+    if not shape_reads:
+        return plan
     last_full_read: dict[int, int] = {}
     for i, step in enumerate(plan.steps):
         only = shape_only_positions(step)
         for k, slot in enumerate(step.inputs):
-            if k in only:
-                shape_reads.setdefault(slot, []).append((i, k))
-            else:
+            if slot in shape_reads and k not in only:
                 last_full_read[slot] = i
     made = {slot for step in plan.steps for slot in step.outputs}
     kept = set(plan.template) | {spec.slot for spec in plan.feeds} | {s for s in plan.fetch_slots if s is not None}
