@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import gc
+import threading
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -67,15 +68,28 @@ def without_cyclic_gc() -> Iterator[None]:
     """Inside, Python's cyclic garbage collector does not run (as it was, after). Compiling allocates
     a few small objects per op and makes no cycles worth collecting, yet each 700 allocations start a
     collection that walks the young objects: a 100k-node plan's compile ran 929 of them, 0.42 of its
-    1.6 s. Reference counting still frees everything that is not in a cycle."""
-    if not gc.isenabled():
-        yield  # disabled already (a sub-plan compiled inside a plan, or by the user)
-        return
-    gc.disable()
+    1.6 s. Reference counting still frees everything that is not in a cycle. Compiles in several
+    threads (a queue runner's, the caller's) share one pause: the last one out resumes the collector,
+    if the first one in paused it."""
+    global _compiling, _paused
+    with _gc_lock:
+        if _compiling == 0:
+            _paused = gc.isenabled()  # disabled already (by the user): left so
+            if _paused:
+                gc.disable()
+        _compiling += 1
     try:
         yield
     finally:
-        gc.enable()
+        with _gc_lock:
+            _compiling -= 1
+            if _compiling == 0 and _paused:
+                gc.enable()
+
+
+_gc_lock = threading.Lock()
+_compiling = 0  # compiles in progress, in every thread
+_paused = False  # whether the first of them paused the collector
 
 
 def generate(plan: Plan, ctx: RunContext) -> ExecutionPlan:

@@ -295,3 +295,27 @@ def test_compiling_runs_no_cyclic_collection_and_leaves_the_collector_as_it_was(
     for _ in range(1500):
         want = want * np.float32(1.0001) + np.float32(0.5)
     np.testing.assert_allclose(slots[plan.fetch_slots[0]], want, rtol=1e-5)
+
+
+def test_overlapping_compiles_resume_the_collector_when_the_last_ends():
+    import gc
+
+    from gpugraph.compiler.pipeline import without_cyclic_gc
+
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        first, second = without_cyclic_gc(), without_cyclic_gc()  # as two threads' compiles would
+        first.__enter__()
+        second.__enter__()
+        assert not gc.isenabled()
+        first.__exit__(None, None, None)
+        assert not gc.isenabled()  # the second compile is still running
+        second.__exit__(None, None, None)
+        assert gc.isenabled()
+        gc.disable()  # the user's choice: kept
+        with without_cyclic_gc():
+            pass
+        assert not gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
