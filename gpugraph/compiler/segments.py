@@ -3,7 +3,9 @@
 It makes a second list of steps beside the plan's own (``replay_steps``), used by a run that has the
 plan to itself: each run of at least ``MIN_SEGMENT_STEPS`` capturable steps becomes one step whose
 function is a GraphSegment (gpugraph.runtime.graph_replay), and each feed's upload writes into one
-device buffer kept from run to run, so the graph reads the feed where it was captured.
+device buffer kept from run to run, so the graph reads the feed where it was captured. Where nothing
+is captured (graphs turned off), the replay steps are the plan's own with only the feeds' persistent
+uploads.
 
 A step is capturable when it runs on the first GPU, on CuPy, and keeps no host state: pure ops and
 fused regions, reads of variables, and updates of variables in place. Random draws (their counters
@@ -27,12 +29,12 @@ MIN_SEGMENT_KERNELS = 2  # one kernel gains nothing from a graph
 
 
 def capture_segments(plan: Plan, ctx: RunContext) -> Plan:
-    if FIRST_GPU not in set(plan.slot_device.values()) or not cuda_graphs_enabled(getattr(ctx, "config", None)):
+    if FIRST_GPU not in set(plan.slot_device.values()):
         return plan
     backend = ctx.backend_of(FIRST_GPU)
-    if not can_capture(backend):
-        return plan
     feed_slots = {spec.slot for spec in plan.feeds}
+    if not cuda_graphs_enabled(getattr(ctx, "config", None)) or not can_capture(backend):
+        return persistent_feeds(plan, backend, feed_slots)
     steps: list[Step] = []
     run: list[Step] = []
     keep = {s for s in plan.fetch_slots if s is not None}
@@ -62,6 +64,18 @@ def capture_segments(plan: Plan, ctx: RunContext) -> Plan:
     steps = uploads + steps
     return replace(plan, replay_steps=tuple(steps),
                    replay_releases=tuple(releases_after(steps, plan.fetch_slots)))
+
+
+def persistent_feeds(plan: Plan, backend: Any, feed_slots: set[int]) -> Plan:
+    """Without capture: replay steps that differ from the plan's only in that each feed uploads into one
+    device buffer kept from run to run (a run with the plan to itself uses them), so an eager step
+    allocates nothing on the device for its feeds either. Unchanged where the backend cannot copy into
+    a buffer it has (only CuPy's can) or nothing is uploaded."""
+    if not hasattr(backend, "upload_into") or not any(_uploads_feed(step, feed_slots) for step in plan.steps):
+        return plan
+    steps = tuple(replace(step, fn=PersistentUpload(backend)) if _uploads_feed(step, feed_slots) else step
+                  for step in plan.steps)
+    return replace(plan, replay_steps=steps, replay_releases=plan.releases)
 
 
 def can_capture(backend: Any) -> bool:

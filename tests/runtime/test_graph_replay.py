@@ -193,3 +193,25 @@ def test_outputs_a_later_step_may_keep_are_copies_of_the_graphs_buffers(gpu, cop
             np.testing.assert_array_equal(v, np.full(4, 2.0 * k + 1.0))
     else:  # the hazard the copies prevent: every replayed result is the same buffer, now the last run's
         np.testing.assert_array_equal(values[1], np.full(4, 7.0))
+
+
+def test_with_graphs_off_feeds_still_upload_into_buffers_kept_from_run_to_run(gpu):
+    from gpugraph.runtime.graph_replay import PersistentUpload
+
+    x = tf.placeholder(tf.float32, [None, 6], name="x")
+    w = tf.Variable(np.arange(18, dtype=np.float32).reshape(6, 3) / 10)
+    y = tf.nn.relu(tf.matmul(x, w) - 1.0)
+    rng = np.random.default_rng(2)
+    batches = [rng.standard_normal((16, 6)).astype(np.float32) for _ in range(4)]
+    with tf.Session(config=no_graphs()) as sess:
+        sess.run(tf.global_variables_initializer())
+        got = [sess.run(y, {x: b}) for b in batches]
+        plan = list(sess._runs.values())[-1].plan
+        uploads = [s.fn for s in plan.replay_steps if isinstance(s.fn, PersistentUpload)]
+        kept = [u.buffer for u in uploads]
+        sess.run(y, {x: batches[0]})
+        assert len(uploads) == 1 and all(u.buffer is k for u, k in zip(uploads, kept))  # the same device array
+        weights = sess.run(w)
+    assert gpu.graph_launches == 0
+    for b, g in zip(batches, got):  # each run read its own feed, not an earlier one left in the buffer
+        np.testing.assert_allclose(g, np.maximum(b @ weights - 1, 0), rtol=1e-5, atol=1e-6)
