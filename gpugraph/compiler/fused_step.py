@@ -119,7 +119,7 @@ class FusedStep:
         """As a call, with each output written into its ``given`` array (None: a new one) where the region
         runs as one loop or kernel over arrays of the output's shape. The plan's runner gives an input's
         own buffer when nothing else holds it (gpugraph.compiler.codegen): the step writes in place."""
-        return self._run(xs, given)
+        return self._run(xs, given if any(g is not None for g in given) else None)
 
     def _run(self, xs: tuple[Any, ...], given: tuple[Any, ...] | None) -> Any:
         whole = self._whole

@@ -193,38 +193,30 @@ class CompiledRegion:
             f = self._functions[pattern] = _region_loop(load([source])[0])
         return f
 
-    def into(self, given: Sequence[Any], *arrays: Any) -> tuple[np.ndarray, ...]:
-        """As a call, with each output written into its ``given`` array where that is one the loop can
-        fill (C-contiguous, writeable, of the output's shape and dtype; None: a new array). A given array
-        may be one of ``arrays`` itself: the loop reads each element before it writes it."""
+    def __call__(self, *arrays: Any) -> tuple[np.ndarray, ...]:
+        return self.into(None, *arrays)
+
+    def into(self, given: Sequence[Any] | None, *arrays: Any) -> tuple[np.ndarray, ...]:
+        """The region's outputs for ``arrays``, each written into its ``given`` array where that is one the
+        loop can fill (C-contiguous, writeable, of the output's shape and dtype; None, or no ``given``: a
+        new array). A given array may be one of ``arrays`` itself: the loop reads each element before it
+        writes it."""
         inputs = [np.asarray(a, d) for a, d in zip(arrays, self._in_dtypes)]
         shapes = tuple(a.shape for a in inputs)
         layout = self._layouts.get(shapes)
         if layout is None:
             layout = self._layouts[shapes] = self._layout(shapes)
-        shape, size, reads, function, inner, out_shapes = layout
-        outs = [g if _fills(g, shape, d) else None for g, d in zip(given, self._out_dtypes)]
-        if out_shapes is not None or not any(o is not None for o in outs):
-            return self(*arrays)
-        outs = [np.empty(shape, d) if o is None else o for o, d in zip(outs, self._out_dtypes)]
+        shape, size, reads, function, inner, out_shapes, pattern = layout
+        outs = None
+        if given is not None and out_shapes is None:
+            filled = [g if _fills(g, shape, d) else None for g, d in zip(given, self._out_dtypes)]
+            if any(o is not None for o in filled):
+                outs = [np.empty(shape, d) if o is None else o for o, d in zip(filled, self._out_dtypes)]
+                function = self.function(pattern + (IN_PLACE,))
+        if outs is None:
+            outs = [np.empty(shape, d) for d in self._out_dtypes]
         if size:
             keep = [_READERS[how](a, shape) for a, how in zip(inputs, reads)]
-            pattern = tuple("a" if how == "b" else how for how in reads) + (IN_PLACE,)
-            in_ptrs = (ctypes.c_void_p * max(1, len(keep)))(*[a.ctypes.data for a in keep])
-            out_ptrs = (ctypes.c_void_p * len(outs))(*[o.ctypes.data for o in outs])
-            self.function(pattern)(in_ptrs, out_ptrs, size, inner)
-        return tuple(outs)
-
-    def __call__(self, *arrays: Any) -> tuple[np.ndarray, ...]:
-        inputs = [np.asarray(a, d) for a, d in zip(arrays, self._in_dtypes)]
-        shapes = tuple(a.shape for a in inputs)
-        layout = self._layouts.get(shapes)
-        if layout is None:
-            layout = self._layouts[shapes] = self._layout(shapes)
-        shape, size, reads, function, inner, out_shapes = layout
-        keep = [_READERS[how](a, shape) for a, how in zip(inputs, reads)]
-        outs = [np.empty(shape, d) for d in self._out_dtypes]
-        if size:
             in_ptrs = (ctypes.c_void_p * max(1, len(keep)))(*[a.ctypes.data for a in keep])
             out_ptrs = (ctypes.c_void_p * len(outs))(*[o.ctypes.data for o in outs])
             function(in_ptrs, out_ptrs, size, inner)
@@ -235,8 +227,8 @@ class CompiledRegion:
     def _layout(self, shapes: tuple[tuple[int, ...], ...]) -> tuple[Any, ...]:
         """How a call with inputs of these shapes runs, worked out once per shapes (NumPy's shape helpers
         cost microseconds each, more than the loop over a small region): the iteration space, its size,
-        how each input is read, the loop, its row length, and the outputs' own shapes (None: all span the
-        space)."""
+        how each input is read, the loop, its row length, the outputs' own shapes (None: all span the
+        space), and the loop's read pattern."""
         if len(self._layouts) >= _LAYOUTS_KEPT:
             self._layouts.clear()
         shape = tuple(np.broadcast_shapes(*shapes)) if shapes else ()
@@ -256,7 +248,7 @@ class CompiledRegion:
         inner = shape[-1] if "r" in pattern else size
         out_shapes = [tuple(o) for o in self.region.output_shapes(list(shapes))]
         return (shape, size, tuple(reads), self.function(tuple(pattern)), inner,
-                None if all(o == shape for o in out_shapes) else out_shapes)
+                None if all(o == shape for o in out_shapes) else out_shapes, tuple(pattern))
 
 
 def _fills(array: Any, shape: tuple[int, ...], dtype: np.dtype) -> bool:

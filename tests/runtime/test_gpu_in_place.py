@@ -7,22 +7,10 @@ from __future__ import annotations
 import fake_cuda_pool
 import numpy as np
 import pytest
-from fake_cupy import FakeCuda, make_fake_cupy
-from fake_gpu import one_fake_gpu
+from test_graph_replay import gpu  # noqa: F401 - one GPU as NVML and the CuPy stand-in see it
 
 import gpugraph as tf
 from gpugraph.compiler.memory_plan import ENV_IN_PLACE
-
-MiB = 1 << 20
-
-
-@pytest.fixture
-def gpu(monkeypatch):
-    state = FakeCuda(n_devices=1, total_memory=256 * MiB)
-    monkeypatch.delenv("GPUGRAPH_CUDA_GRAPHS", raising=False)
-    with one_fake_gpu(monkeypatch, make_fake_cupy(state), 256 * MiB):
-        tf.reset_default_graph()
-        yield state
 
 
 @pytest.fixture
