@@ -323,6 +323,10 @@ class GroupedUpdate:
                 g, n = self.grad, self.n_inputs
                 shared = [x for k, x in enumerate(xs[:n]) if k != g]
                 grads = [xs[g], *xs[n:]]
+                if not self.locks:
+                    if self.launch(shared, grads, refs, self.attrs):
+                        return tuple(values[0] for values in refs)
+                    return self.one_by_one(xs)
                 with contextlib.ExitStack() as held:
                     for _, lock in self.locks:
                         held.enter_context(lock)

@@ -24,6 +24,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from gpugraph.fusion.addresses import pointer_array
 from gpugraph.fusion.cuda import kernel_text
 from gpugraph.fusion.region import Region, shrink
 from gpugraph.fusion.rules import C_TYPES
@@ -217,9 +218,7 @@ class CompiledRegion:
             outs = [np.empty(shape, d) for d in self._out_dtypes]
         if size:
             keep = [_READERS[how](a, shape) for a, how in zip(inputs, reads)]
-            in_ptrs = (ctypes.c_void_p * max(1, len(keep)))(*[a.ctypes.data for a in keep])
-            out_ptrs = (ctypes.c_void_p * len(outs))(*[o.ctypes.data for o in outs])
-            function(in_ptrs, out_ptrs, size, inner)
+            function(pointer_array(keep) if keep else _NO_INPUTS, pointer_array(outs), size, inner)
         if out_shapes is None:
             return tuple(outs)
         return tuple(shrink(o, s) for o, s in zip(outs, out_shapes))
@@ -257,6 +256,7 @@ def _fills(array: Any, shape: tuple[int, ...], dtype: np.dtype) -> bool:
             and array.flags.c_contiguous and array.flags.writeable)
 
 
+_NO_INPUTS = (ctypes.c_void_p * 1)()  # a region of constants only reads no array
 IN_PLACE = "inplace"  # the last entry of a pattern whose loop may write an output over an input
 _LAYOUTS_KEPT = 64  # shapes a region remembers how to run (a varying batch size makes a few)
 _READERS = {  # how an input array is handed to the loop, by its read pattern

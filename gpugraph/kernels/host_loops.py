@@ -22,6 +22,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from gpugraph.compiler.fused_step import COMPILE_AFTER, LARGE_ELEMENTS
+from gpugraph.fusion.addresses import data_address
 from gpugraph.kernels import KernelSource, load
 
 __all__ = ["ENV_HOST_LOOPS", "NUMPY_POW_IS_LIBM", "HostLoop", "HostUpdate", "KeptPointers", "build", "build_many",
@@ -144,7 +145,7 @@ class HostLoop:
                 if type(value) is not np.ndarray or value.dtype != want or value.shape != var.shape:
                     return False
                 value = np.ascontiguousarray(value)
-                start = value.ctypes.data
+                start = data_address(value)
                 end, size = start + value.nbytes, var.nbytes
                 if any(p < end and start < p + size for p in pointers):
                     return False  # the loop would read the gradient where it writes the slots

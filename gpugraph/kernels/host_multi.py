@@ -11,14 +11,16 @@ Adam updates went from six calls and four twins to one call.
 from __future__ import annotations
 
 import ctypes
+import weakref
 from typing import Any, Sequence
 
 import numpy as np
 
 from gpugraph.compiler.fused_step import COMPILE_AFTER
+from gpugraph.fusion.addresses import data_address
 from gpugraph.kernels import KernelSource, load
 from gpugraph.kernels.host_loops import (LOOP_C_TYPES, CTYPES_ARG, ARRAY_PARAMS, LOOP_DTYPES, NUMPY_POW_IS_LIBM,
-                                         KeptPointers, host_source, in_place_pointers)
+                                         host_source, in_place_pointers)
 
 __all__ = ["HostMultiUpdate", "many_source"]
 
@@ -73,7 +75,7 @@ class HostMultiUpdate:
         self._array_params = sum(p.name in ARRAY_PARAMS for p in src.inputs)
         self._function: Any = None
         self._calls = 0
-        self._kept: dict[int, KeptPointers] = {}  # per variable: its checked addresses
+        self._kept_table: tuple[tuple[weakref.ref, ...], Any] | None = None  # see _table
         self._usable = self.dtype.name in LOOP_DTYPES and self._array_params == 1 and all(
             p.ctype in ("T", *LOOP_C_TYPES) for p in src.inputs)
         # where NumPy's power is not libm's, only FTRL's square-root case (lr_power == -0.5) matches the twin
@@ -86,30 +88,51 @@ class HostMultiUpdate:
         if function is None:
             return False
         scalars = self._scalar_args(shared, attrs)
-        if scalars is None:
+        if scalars is None or len(grads) != len(refs):
             return False
-        dtype, count = self.dtype, len(grads)
-        sizes = (ctypes.c_longlong * count)()
-        arrays = (ctypes.c_void_p * (count * (1 + self._n_refs)))()
-        k = 0
-        for t, (grad, values) in enumerate(zip(grads, refs)):
-            pointers = self._ref_pointers(t, values)
-            if pointers is None:
-                return False
-            var = values[0]
-            if type(grad) is not np.ndarray or grad.dtype != dtype or grad.shape != var.shape \
+        table = self._table(refs)
+        if table is None:
+            return False
+        sizes, kept_arrays, variables = table
+        arrays = type(kept_arrays).from_buffer_copy(kept_arrays)  # this call's own: runs may overlap in threads
+        dtype, stride = self.dtype, 1 + self._n_refs
+        for t, grad in enumerate(grads):
+            shape, nbytes, pointers = variables[t]
+            if type(grad) is not np.ndarray or grad.dtype != dtype or grad.shape != shape \
                     or not grad.flags.c_contiguous:
                 return False
-            start = grad.ctypes.data
-            end, size = start + grad.nbytes, var.nbytes
-            if any(p < end and start < p + size for p in pointers):
-                return False  # the loop would read the gradient where it writes the slots
-            sizes[t] = var.size
-            arrays[k] = start
-            arrays[k + 1:k + 1 + self._n_refs] = pointers
-            k += 1 + self._n_refs
-        function(count, sizes, arrays, *scalars)
+            start = data_address(grad)
+            end = start + nbytes
+            for p in pointers:
+                if p < end and start < p + nbytes:
+                    return False  # the loop would read the gradient where it writes the slots
+            arrays[t * stride] = start
+        function(len(grads), sizes, arrays, *scalars)
         return True
+
+    def _table(self, refs: Sequence[Sequence[Any]]) -> tuple[Any, Any, list[tuple[Any, int, list[int]]]] | None:
+        """The loop's size and address arrays, the ref addresses filled in, and per variable its shape, size
+        in bytes and addresses: kept while the variables and slots keep their buffers (as updates do), so
+        a step only writes its gradients' addresses. None where the loop cannot write the refs in place."""
+        flat = [r for values in refs for r in values]
+        kept = self._kept_table
+        if kept is not None and len(kept[0]) == len(flat) and all(w() is r for w, r in zip(kept[0], flat)):
+            return kept[1]
+        count, stride = len(refs), 1 + self._n_refs
+        sizes = (ctypes.c_longlong * count)()
+        arrays = (ctypes.c_void_p * (count * stride))()
+        variables = []
+        for t, values in enumerate(refs):
+            pointers = in_place_pointers(values, self._n_refs, self.dtype)
+            if pointers is None:
+                return None
+            var = values[0]
+            sizes[t] = var.size
+            arrays[t * stride + 1:(t + 1) * stride] = pointers
+            variables.append((var.shape, var.nbytes, pointers))
+        table = (sizes, arrays, variables)
+        self._kept_table = (tuple(weakref.ref(r) for r in flat), table)
+        return table
 
     def _scalar_args(self, shared: Sequence[Any], attrs: Sequence[Any]) -> list[Any] | None:
         """The hyper-parameters by value (each a scalar of its parameter's dtype, the twin's value exactly),
@@ -128,13 +151,6 @@ class HostMultiUpdate:
                 return None
             out.append(value)
         return out
-
-    def _ref_pointers(self, t: int, refs: Sequence[Any]) -> list[int] | None:
-        """The addresses of variable ``t`` and its slots (None where the loop cannot write them in place)."""
-        kept = self._kept.get(t)
-        if kept is None:
-            kept = self._kept[t] = KeptPointers()
-        return kept(refs, lambda rs: in_place_pointers(rs, self._n_refs, self.dtype))
 
     def _build(self) -> Any:
         if not self._usable:

@@ -75,12 +75,51 @@ def blas_libs() -> list[Any]:
             if _libs is None or (_libs is _scanned and loaded != _scanned_modules):
                 try:
                     from threadpoolctl import ThreadpoolController
-                    found = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+                    found = [_direct(c) for c in ThreadpoolController().select(user_api="blas").lib_controllers]
                 except Exception:  # not installed, or a BLAS it cannot drive: leave the BLAS as it is
                     found = []
                 _libs = _scanned = found
                 _scanned_modules = len(sys.modules)
     return _libs
+
+
+class OpenBLASCalls:
+    """A pthreads OpenBLAS's own thread-count functions, called straight through ctypes. threadpoolctl's
+    controller takes a lock and checks which Python thread may set the count on every call: a product
+    switched to one thread and back paid 8 us for it, now about 1 (an MLP step switches three times)."""
+
+    __slots__ = ("controller", "get_num_threads", "set_num_threads")
+
+    def __init__(self, controller: Any, get_num_threads: Any, set_num_threads: Any):
+        self.controller = controller  # threadpoolctl's, for what it reports
+        self.get_num_threads = get_num_threads
+        self.set_num_threads = set_num_threads
+
+    def __getattr__(self, name: str) -> Any:  # what threadpoolctl reports: filepath, version, ...
+        return getattr(self.controller, name)
+
+
+def _direct(controller: Any) -> Any:
+    """``OpenBLASCalls`` for a pthreads OpenBLAS whose functions are found under the names threadpoolctl
+    looks for; else the controller itself (an OpenMP build limits per thread, through OpenMP)."""
+    pthreads = getattr(controller, "threading_layer", "") == "pthreads"
+    if getattr(controller, "internal_api", None) != "openblas" or not pthreads:
+        return controller
+    import ctypes
+
+    try:
+        library = ctypes.CDLL(controller.filepath, mode=getattr(os, "RTLD_NOLOAD", 0) | ctypes.RTLD_LOCAL)
+    except OSError:
+        return controller
+    for prefix in ("", "scipy_"):  # NumPy's and SciPy's wheels rename OpenBLAS's symbols
+        for suffix in ("", "64_"):
+            get = getattr(library, f"{prefix}openblas_get_num_threads{suffix}", None)
+            set_ = getattr(library, f"{prefix}openblas_set_num_threads{suffix}", None)
+            if get is not None and set_ is not None:
+                get.argtypes, get.restype = [], ctypes.c_int
+                set_.argtypes, set_.restype = [ctypes.c_int], None
+                return OpenBLASCalls(controller, get, set_)
+    return controller
 
 
 def _no_turns(force: bool = False) -> None:
@@ -97,10 +136,12 @@ except ImportError:
 def set_blas_threads(counts: list[tuple[Any, int]], keep_turn: bool = False) -> None:
     """Sets each (library, thread count), from whichever Python thread runs the session; the turn to set
     is handed back unless ``keep_turn`` (a set that will be undone soon from the same thread)."""
-    _clear_control(force=True)
+    direct = all(type(lib) is OpenBLASCalls for lib, _ in counts)  # no threadpoolctl state to hand over
+    if not direct:
+        _clear_control(force=True)
     for lib, n in counts:
         lib.set_num_threads(n)
-    if not keep_turn:
+    if not keep_turn and not direct:
         _clear_control()
 
 

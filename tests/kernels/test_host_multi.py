@@ -100,3 +100,19 @@ def test_arguments_the_loop_does_not_take_write_nothing(change: str) -> None:
     assert _unchanged(update, refs, grads, shared, attrs)
     _, refs, grads, shared, attrs = _built_adam()  # the same call with arguments it takes runs
     assert update(shared, grads, refs, attrs) is True
+
+
+def test_variables_given_new_buffers_are_updated_there() -> None:
+    """The call keeps the variables' addresses between steps; a variable restored into a new array (a
+    checkpoint, an assign of another shape's value) is written there, its old buffer left alone."""
+    update, refs, grads, shared, attrs = _built_adam()
+    assert update(shared, grads, refs, attrs) is True
+    kept = refs[1]
+    old = [r.copy() for r in kept]
+    refs[1] = [r * 0.5 for r in kept]  # new buffers, other values
+    expected = [r.copy() for r in refs[1]]
+    assert update(shared, grads, refs, attrs) is True
+    assert all(np.array_equal(a, b) for a, b in zip(kept, old)), "the old buffers were written"
+    g = [p.name for p in load("apply_adam").inputs].index("grad")
+    TWINS["apply_adam"](np, *expected, *shared[:g], grads[1], *shared[g:], *attrs)
+    _assert_same_bits(refs[1], expected, [p.name for p in load("apply_adam").inouts])

@@ -144,3 +144,22 @@ def test_blas_libraries_are_scanned_again_after_an_import(monkeypatch: pytest.Mo
     monkeypatch.setitem(sys.modules, "a_module_imported_since", types.ModuleType("a_module_imported_since"))
     again = host_blas.blas_libs()
     assert again is not first and [c.filepath for c in again] == [c.filepath for c in first]
+
+
+def test_openblas_thread_count_is_set_through_its_own_functions() -> None:
+    """The direct calls set the count threadpoolctl reads back, and report what it reports."""
+    import threadpoolctl  # a dependency: the reference for what OpenBLAS runs on
+
+    libs = [lib for lib in host_blas.blas_libs() if isinstance(lib, host_blas.OpenBLASCalls)]
+    assert libs, "NumPy's OpenBLAS (pthreads) should be driven directly"
+    for lib in libs:
+        before = lib.get_num_threads()
+        assert before == lib.controller.get_num_threads()
+        try:
+            lib.set_num_threads(1)
+            assert lib.controller.get_num_threads() == 1
+            reported = {c.filepath: c.num_threads for c in threadpoolctl.ThreadpoolController().lib_controllers}
+            assert reported[lib.filepath] == 1
+        finally:
+            lib.set_num_threads(before)
+        assert lib.controller.get_num_threads() == before
