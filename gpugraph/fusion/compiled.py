@@ -26,6 +26,7 @@ import numpy as np
 
 from gpugraph.fusion.addresses import pointer_array
 from gpugraph.fusion.cuda import kernel_text
+from gpugraph.fusion.parallel import PARALLEL_TYPEDEF, chunk_elements, loop_threads, pool_entry
 from gpugraph.fusion.region import Region, shrink
 from gpugraph.fusion.rules import C_TYPES
 
@@ -105,19 +106,35 @@ def host_source(region: Region, pattern: tuple[Any, ...], in_place: bool = False
         binds.append(f"      {ctype} &y{j} = _q{j}[_i];")
     body = "\n".join("      " + line for line in text.operation.splitlines())
     source = "\n".join([
-        f"GPUGRAPH_REGION_CLONES static void _loop_{name}(long long _n, long long _inner, {', '.join(params)}) {{",
+        PARALLEL_TYPEDEF,
+        # elements [_begin, _end) in rows of _inner (a chunk of a parallel loop starts at a row's start)
+        f"GPUGRAPH_REGION_CLONES static void _loop_{name}(long long _begin, long long _end, long long _inner, "
+        f"{', '.join(params)}) {{",
         *setup,
-        "  for (long long _o = 0; _o < _n; _o += _inner) {",  # rows of _inner elements (one row: the whole)
+        "  for (long long _o = _begin; _o < _end; _o += _inner) {",
+        "    const long long _m = _end - _o < _inner ? _end - _o : _inner;",
         *(["#pragma GCC ivdep"] if in_place else []),
-        "    for (long long _c = 0; _c < _inner; ++_c) {",
+        "    for (long long _c = 0; _c < _m; ++_c) {",
         "      const long long _i = _o + _c;",
         *binds,
         body,
         "    }",
         "  }",
         "}",
+        f"struct _args_{name} {{ const void* const* _in; void* const* _out; long long _inner; }};",
+        f"static void _range_{name}(const void* _ctx, long long _begin, long long _end) {{",
+        f"  const void* const* _in = ((const _args_{name}*)_ctx)->_in;",
+        f"  void* const* _out = ((const _args_{name}*)_ctx)->_out;",
+        f"  _loop_{name}(_begin, _end, ((const _args_{name}*)_ctx)->_inner, {', '.join(casts)});",
+        "}",
         f'extern "C" void {name}(const void* const* _in, void* const* _out, long long _n, long long _inner) {{',
-        f"  _loop_{name}(_n, _inner, {', '.join(casts)});",
+        f"  _loop_{name}(0, _n, _inner, {', '.join(casts)});",
+        "}",
+        # the same loop, its chunks run by the pool's threads (gpugraph.fusion.parallel)
+        f'extern "C" void {name}_threads(const void* const* _in, void* const* _out, long long _n, long long _inner,',
+        "    gpugraph_parallel_for_t _pool, long long _chunk, int _threads) {",
+        f"  const _args_{name} _args{{_in, _out, _inner}};",
+        f"  _pool(_range_{name}, &_args, _n, _chunk, _threads);",
         "}",
         "",
     ])
@@ -161,14 +178,39 @@ def load(functions: list[tuple[str, str]]) -> list[Any]:
 def compile_regions(regions: list[Region]) -> list[CompiledRegion]:
     """A CompiledRegion for each region, all built by one compiler run (for their static scalar inputs)."""
     patterns = [tuple("s" if i.is_scalar else "a" for i in r.inputs) for r in regions]
-    functions = [_region_loop(f) for f in load([host_source(r, p) for r, p in zip(regions, patterns)])]
+    functions = region_loops([host_source(r, p) for r, p in zip(regions, patterns)])
     return [CompiledRegion(r, {p: f}) for r, p, f in zip(regions, patterns, functions)]
 
 
-def _region_loop(function: Any) -> Any:
-    """A region's loop function: (inputs, outputs, elements, row length)."""
-    function.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_longlong, ctypes.c_longlong]
-    return function
+class RegionLoop:
+    """A region's compiled loop: ``loop(inputs, outputs, elements, row length)`` with the addresses of its
+    input and output arrays; over ``PARALLEL_ELEMENTS`` or more, its chunks run on the session's intra-op
+    threads (gpugraph.fusion.parallel), the same bits as on one."""
+
+    __slots__ = ("serial", "threaded")
+
+    def __init__(self, serial: Any, threaded: Any):
+        serial.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_longlong, ctypes.c_longlong]
+        threaded.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_longlong, ctypes.c_longlong,
+                             ctypes.c_void_p, ctypes.c_longlong, ctypes.c_int]
+        self.serial, self.threaded = serial, threaded
+
+    def __call__(self, inputs: Any, outputs: Any, elements: int, row: int) -> None:
+        threads = loop_threads(elements)
+        pool = pool_entry() if threads > 1 else None
+        if pool is None:
+            self.serial(inputs, outputs, elements, row)
+        else:  # a row shorter than the whole is a bias read at the column: chunks start at a row's start
+            chunk = chunk_elements(elements, threads, row if row < elements else 1)
+            self.threaded(inputs, outputs, elements, row, pool, chunk, threads)
+
+
+def region_loops(sources: list[tuple[str, str]]) -> list[RegionLoop]:
+    """The loops of ``host_source``'s (text, name) pairs, built in one compiler run."""
+    names = [(text, name) for text, name in sources] + [("", f"{name}_threads") for _, name in sources]
+    functions = load(names)
+    n = len(sources)
+    return [RegionLoop(serial, threaded) for serial, threaded in zip(functions[:n], functions[n:])]
 
 
 class CompiledRegion:
@@ -182,8 +224,8 @@ class CompiledRegion:
         self._layouts: dict[tuple[tuple[int, ...], ...], tuple[Any, ...]] = {}
         if not self._functions:  # the likely build, now: both loops in one compiler run
             likely = tuple("s" if i.is_scalar else "a" for i in region.inputs)
-            both = load([host_source(region, likely), host_source(region, likely, in_place=True)])
-            self._functions[likely], self._functions[likely + (IN_PLACE,)] = map(_region_loop, both)
+            both = region_loops([host_source(region, likely), host_source(region, likely, in_place=True)])
+            self._functions[likely], self._functions[likely + (IN_PLACE,)] = both
 
     def function(self, pattern: tuple[str, ...]) -> Any:
         """The loop for inputs read as ``pattern`` (ending in IN_PLACE: the one that may write in place)."""
@@ -191,7 +233,7 @@ class CompiledRegion:
         if f is None:
             in_place = bool(pattern) and pattern[-1] == IN_PLACE
             source = host_source(self.region, pattern[:-1] if in_place else pattern, in_place=in_place)
-            f = self._functions[pattern] = _region_loop(load([source])[0])
+            f = self._functions[pattern] = region_loops([source])[0]
         return f
 
     def __call__(self, *arrays: Any) -> tuple[np.ndarray, ...]:

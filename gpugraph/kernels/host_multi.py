@@ -18,6 +18,7 @@ import numpy as np
 
 from gpugraph.compiler.fused_step import COMPILE_AFTER
 from gpugraph.fusion.addresses import data_address
+from gpugraph.fusion.parallel import PARALLEL_TYPEDEF, chunk_elements, loop_threads, pool_entry
 from gpugraph.kernels import KernelSource, load
 from gpugraph.kernels.host_loops import (LOOP_C_TYPES, CTYPES_ARG, ARRAY_PARAMS, LOOP_DTYPES, NUMPY_POW_IS_LIBM,
                                          host_source, in_place_pointers)
@@ -28,28 +29,60 @@ __all__ = ["HostMultiUpdate", "many_source"]
 
 def many_source(src: KernelSource, dtype: str) -> tuple[str, str]:
     """(C++ text, exported name) of the loop over several variables: ``name(count, sizes, arrays, scalars)``
-    where ``arrays`` holds, per variable, its array inputs (the gradient) then its inout arrays."""
+    where ``arrays`` holds, per variable, its array inputs (the gradient) then its inout arrays. The text
+    also exports ``name_threads(..., pool, chunk, threads)``: the variables' elements taken end to end as
+    one range, its chunks run by the pool's threads (gpugraph.fusion.parallel)."""
     text, single = host_source(src, dtype)
     name = f"{single}_many"
     ctype = LOOP_C_TYPES[dtype]
     params, args, k = ["long long _count", "const long long* _sizes", "void* const* _arrays"], ["_sizes[_t]"], 0
+    scalars, chunk_args = [], ["_hi - _lo"]
     for p in src.inputs:
         c = ctype if p.ctype == "T" else LOOP_C_TYPES[p.ctype]
         if p.name in ARRAY_PARAMS:
             args.append(f"(const {c}*)_a[{k}]")
+            chunk_args.append(f"(const {c}*)_a[{k}] + _lo")
             k += 1
         else:
             params.append(f"const {c} {p.name}")
+            scalars.append((c, p.name))
             args.append(p.name)
+            chunk_args.append(f"_j.{p.name}")
     for _ in src.inouts:
         args.append(f"({ctype}*)_a[{k}]")
+        chunk_args.append(f"({ctype}*)_a[{k}] + _lo")
         k += 1
+    fields = "".join(f" {c} {n};" for c, n in scalars)
+    job = f"{name}_job{{_count, _sizes, _arrays{''.join(', ' + n for _, n in scalars)}}}"
     text += "\n".join([
+        PARALLEL_TYPEDEF,
         f'extern "C" void {name}({", ".join(params)}) {{',
         "  for (long long _t = 0; _t < _count; ++_t) {",
         f"    void* const* _a = _arrays + _t * {k};",
         f"    {single}_ns::loop({', '.join(args)});",
         "  }",
+        "}",
+        f"struct {name}_job {{ long long _count; const long long* _sizes; void* const* _arrays;{fields} }};",
+        f"static void {name}_range(const void* _ctx, long long _begin, long long _end) {{",
+        f"  const {name}_job& _j = *(const {name}_job*)_ctx;",
+        "  long long _start = 0;",
+        "  for (long long _t = 0; _t < _j._count && _start < _end; ++_t) {",
+        "    const long long _size = _j._sizes[_t];",
+        "    const long long _lo = _begin > _start ? _begin - _start : 0;",
+        "    const long long _hi = _end - _start < _size ? _end - _start : _size;",
+        "    if (_lo < _hi) {",
+        f"      void* const* _a = _j._arrays + _t * {k};",
+        f"      {single}_ns::loop({', '.join(chunk_args)});",
+        "    }",
+        "    _start += _size;",
+        "  }",
+        "}",
+        f'extern "C" void {name}_threads({", ".join(params)}, gpugraph_parallel_for_t _pool, long long _chunk,',
+        "    int _threads) {",
+        f"  const {name}_job _job = {job};",
+        "  long long _total = 0;",
+        "  for (long long _t = 0; _t < _count; ++_t) _total += _sizes[_t];",
+        f"  _pool({name}_range, &_job, _total, _chunk, _threads);",
         "}",
         "",
     ])
@@ -74,6 +107,7 @@ class HostMultiUpdate:
         self._attrs = [np.dtype(p.ctype) for p in src.inputs[n_inputs:]]
         self._array_params = sum(p.name in ARRAY_PARAMS for p in src.inputs)
         self._function: Any = None
+        self._threaded: Any = None  # the same loop over the pool's threads
         self._calls = 0
         self._kept_table: tuple[tuple[weakref.ref, ...], Any] | None = None  # see _table
         self._usable = self.dtype.name in LOOP_DTYPES and self._array_params == 1 and all(
@@ -93,7 +127,7 @@ class HostMultiUpdate:
         table = self._table(refs)
         if table is None:
             return False
-        sizes, kept_arrays, variables = table
+        sizes, kept_arrays, variables, total = table
         arrays = type(kept_arrays).from_buffer_copy(kept_arrays)  # this call's own: runs may overlap in threads
         dtype, stride = self.dtype, 1 + self._n_refs
         for t, grad in enumerate(grads):
@@ -107,13 +141,19 @@ class HostMultiUpdate:
                 if p < end and start < p + nbytes:
                     return False  # the loop would read the gradient where it writes the slots
             arrays[t * stride] = start
-        function(len(grads), sizes, arrays, *scalars)
+        threads = loop_threads(total)
+        pool = pool_entry() if threads > 1 else None
+        if pool is None:
+            function(len(grads), sizes, arrays, *scalars)
+        else:
+            self._threaded(len(grads), sizes, arrays, *scalars, pool, chunk_elements(total, threads), threads)
         return True
 
-    def _table(self, refs: Sequence[Sequence[Any]]) -> tuple[Any, Any, list[tuple[Any, int, list[int]]]] | None:
-        """The loop's size and address arrays, the ref addresses filled in, and per variable its shape, size
-        in bytes and addresses: kept while the variables and slots keep their buffers (as updates do), so
-        a step only writes its gradients' addresses. None where the loop cannot write the refs in place."""
+    def _table(self, refs: Sequence[Sequence[Any]]) -> tuple[Any, Any, list[tuple[Any, int, list[int]]], int] | None:
+        """The loop's size and address arrays, the ref addresses filled in, per variable its shape, size in
+        bytes and addresses, and the elements in all: kept while the variables and slots keep their buffers
+        (as updates do), so a step only writes its gradients' addresses. None where the loop cannot write
+        the refs in place."""
         flat = [r for values in refs for r in values]
         kept = self._kept_table
         if kept is not None and len(kept[0]) == len(flat) and all(w() is r for w, r in zip(kept[0], flat)):
@@ -130,7 +170,7 @@ class HostMultiUpdate:
             sizes[t] = var.size
             arrays[t * stride + 1:(t + 1) * stride] = pointers
             variables.append((var.shape, var.nbytes, pointers))
-        table = (sizes, arrays, variables)
+        table = (sizes, arrays, variables, sum(sizes))
         self._kept_table = (tuple(weakref.ref(r) for r in flat), table)
         return table
 
@@ -164,12 +204,14 @@ class HostMultiUpdate:
         if not compiled.available():
             return None
         try:
-            (function,) = compiled.load([many_source(load(self.kernel), self.dtype.name)])
+            text, name = many_source(load(self.kernel), self.dtype.name)
+            function, threaded = compiled.load([(text, name), ("", f"{name}_threads")])
         except (RuntimeError, OSError):
             return None
         function.argtypes = [ctypes.c_longlong, ctypes.c_void_p, ctypes.c_void_p,
                              *[CTYPES_ARG[want.name] for _, want in self._scalars],
                              *[CTYPES_ARG[want.name] for want in self._attrs]]
-        function.restype = None
-        self._function = function
+        threaded.argtypes = [*function.argtypes, ctypes.c_void_p, ctypes.c_longlong, ctypes.c_int]
+        function.restype = threaded.restype = None
+        self._function, self._threaded = function, threaded
         return function
