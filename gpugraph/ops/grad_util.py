@@ -26,10 +26,27 @@ def _sum_to_shape_impl(xp: Any, g: Any, like: Any) -> Any:
     return r
 
 
+def _sum_to_shape_lowering(op: Any, xp: Any) -> Any:
+    """On NumPy, a sum over leading axes only (a bias's gradient) by the compiled loop, NumPy's bits."""
+    if xp is not np:
+        return None
+    from gpugraph.kernels.leading_sums import leading_sum  # the kernels import the ops: not at load
+
+    def sum_to_shape(g: Any, like: Any) -> Any:
+        lead = g.ndim - like.ndim
+        if lead > 0 and g.shape[lead:] == like.shape:
+            summed = leading_sum(g, lead)
+            if summed is not None:
+                return summed
+        return _sum_to_shape_impl(np, g, like)
+    return sum_to_shape
+
+
 SUM_TO_SHAPE = register_op(OpDef(
     "SumToShape",
     infer=lambda g, like: (like.shape, g.dtype.base_dtype),
     impl=_sum_to_shape_impl,
+    lowering=_sum_to_shape_lowering,
     grad=lambda op, dy: [BROADCAST_LIKE(dy, op.inputs[0]), None],
     same_dtype=False,
     aliases=True,  # returns the gradient itself when the shapes already match

@@ -345,8 +345,23 @@ def _nchw_sample(rng: np.random.Generator) -> list[Any]:
             ([rng.standard_normal((2, 3, 4, 2))], {"data_format": "NCHW"})]
 
 
+def _bias_add_grad_lowering(op: Any, xp: Any) -> Any:
+    """On NumPy, channels last: the sum over the leading axes by the compiled loop, NumPy's bits."""
+    if xp is not np:
+        return None
+    from gpugraph.kernels.leading_sums import leading_sum  # the kernels import the ops: not at load
+    data_format = op.get_attr("data_format")
+
+    def bias_add_grad(dy: Any) -> Any:
+        last = _channel_axis(dy.ndim, data_format) == dy.ndim - 1
+        summed = leading_sum(dy, dy.ndim - 1) if last else None
+        return _bias_add_grad_impl(np, dy, data_format=data_format) if summed is None else summed
+    return bias_add_grad
+
+
 BIAS_ADD_GRAD = register_op(OpDef(
     "BiasAddGrad", infer=_bias_add_grad_infer, impl=_bias_add_grad_impl, input_names=("out_backprop",),
+    lowering=_bias_add_grad_lowering,
     grad=lambda op, g: [BIAS_ADD(zeros_like(op.inputs[0]), g, data_format=op.get_attr("data_format"))],
     sample=_nchw_sample,
 ))
