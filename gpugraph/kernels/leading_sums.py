@@ -12,14 +12,12 @@ run once never waits for it.
 
 from __future__ import annotations
 
-import ctypes
-import threading
 from typing import Any
 
 import numpy as np
 
-from gpugraph.compiler.fused_step import COMPILE_AFTER
 from gpugraph.fusion.addresses import data_address
+from gpugraph.kernels.built_later import POINTER, SIZE, BuiltLater
 
 __all__ = ["LARGE_ELEMENTS", "leading_sum"]
 
@@ -46,35 +44,8 @@ extern "C" void gpugraph_leading_sum_{dtype}(const void* x, void* out, long long
     return "\n".join(parts) + "\n"
 
 
-_lock = threading.Lock()
-_functions: dict[np.dtype, Any] | None = None  # dtype -> the loop, once built; {} where it cannot be
-_large_calls = 0
-
-
-def _loops() -> dict[np.dtype, Any] | None:
-    """The loops by dtype, built on the ``COMPILE_AFTER``-th large sum; None before; {} without a compiler."""
-    global _functions, _large_calls
-    if _functions is not None:
-        return _functions
-    _large_calls += 1
-    if _large_calls < COMPILE_AFTER:
-        return None
-    with _lock:
-        if _functions is None:
-            from gpugraph.fusion import compiled
-
-            found: dict[np.dtype, Any] = {}
-            if compiled.available():
-                names = [f"gpugraph_leading_sum_{d}" for d in _C_TYPES]
-                try:  # one text, one compiler run: the first name carries it
-                    loaded = compiled.load([(_source(), names[0])] + [("", n) for n in names[1:]])
-                except (RuntimeError, OSError):  # a compiler that fails here: NumPy sums
-                    loaded = []
-                for dtype, function in zip(_C_TYPES, loaded):
-                    function.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_longlong, ctypes.c_longlong]
-                    found[np.dtype(dtype)] = function
-            _functions = found
-    return _functions
+_LOOPS = BuiltLater(_source, [f"gpugraph_leading_sum_{d}" for d in _C_TYPES], [[POINTER, POINTER, SIZE, SIZE]] * 2)
+_BY_DTYPE = [np.dtype(d) for d in _C_TYPES]
 
 
 def leading_sum(x: Any, lead: int) -> np.ndarray | None:
@@ -88,8 +59,11 @@ def leading_sum(x: Any, lead: int) -> np.ndarray | None:
         cols *= d
     if cols < 2:
         return None
-    loops = _loops()
-    function = loops.get(x.dtype) if loops else None  # by dtype object: ``dtype.name`` costs 2.7 us
+    loops = _LOOPS.functions()
+    if loops is None:
+        return None
+    dtype = x.dtype  # compared as objects: ``dtype.name`` costs 2.7 us
+    function = loops[0] if dtype == _BY_DTYPE[0] else loops[1] if dtype == _BY_DTYPE[1] else None
     if function is None:
         return None
     out = np.empty(shape, x.dtype)

@@ -20,7 +20,7 @@ from gpugraph.ops.math_ops import exp, greater, less, logical_and, where
 from gpugraph.ops.reduction_ops import reduce_sum
 from gpugraph.ops.registry import OpDef, graph_of, register_op
 from gpugraph.ops.xent_kernels import sparse_xent_on_device
-from gpugraph.ops.xp_compat import on_host, overflow_to_inf
+from gpugraph.ops.xp_compat import is_numpy, on_host, overflow_to_inf
 
 # The cross-entropy wrappers (keyword-only labels/logits, TF1 name scopes) live in gpugraph/nn.py.
 __all__ = ["tanh", "sigmoid", "relu", "relu6", "elu", "softplus", "leaky_relu", "softmax", "log_softmax",
@@ -236,6 +236,12 @@ def _sparse_xent_impl(xp: Any, logits: Any, labels: Any) -> Any:
     if not on_host(xp) and hasattr(xp, "ElementwiseKernel"):  # CuPy: four kernels instead of ~19
         loss, backprop = sparse_xent_on_device(xp, _work(logits), labels)
         return loss.astype(logits.dtype, copy=False), backprop.astype(logits.dtype, copy=False)
+    if is_numpy(xp):  # the host's compiled kernels, once a plan has run them a few times: the same values
+        from gpugraph.kernels.host_xent import sparse_xent  # the kernels import the ops: not at load
+
+        done = sparse_xent(_work(logits), labels)
+        if done is not None:
+            return done[0].astype(logits.dtype, copy=False), done[1].astype(logits.dtype, copy=False)
     n = logits.shape[-1]
     bad = (labels < 0) | (labels >= n)
     # Host backend: fail like TF1 on CPU. A device backend gives NaN rows, as TF1 on GPU does,

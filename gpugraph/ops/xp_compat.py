@@ -25,6 +25,11 @@ def on_host(xp: Any) -> bool:
     return xp is numpy or getattr(xp, "numpy_semantics", False)
 
 
+def is_numpy(xp: Any) -> bool:
+    """True for NumPy itself (not the simulated GPU's NumPy): where a host-only kernel may take the arrays."""
+    return xp is numpy
+
+
 def flip(x: Any, axes: Sequence[int]) -> Any:
     """``x`` reversed along ``axes`` (a view), as ``numpy.flip``; ``cupy.flip`` refuses a 0-d array."""
     index = [slice(None)] * x.ndim

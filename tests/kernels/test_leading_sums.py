@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import gpugraph as tf
+from gpugraph.compiler.fused_step import COMPILE_AFTER
 from gpugraph.fusion import compiled
 from gpugraph.kernels import leading_sums
 
@@ -18,9 +19,10 @@ pytestmark = pytest.mark.skipif(not compiled.available(), reason="no host C++ co
 @pytest.fixture(autouse=True)
 def built(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("GPUGRAPH_KERNEL_CACHE", str(tmp_path_factory.mktemp("leading-sums")))
-    monkeypatch.setattr(leading_sums, "_functions", None)
-    monkeypatch.setattr(leading_sums, "_large_calls", leading_sums.COMPILE_AFTER)  # build on the first
+    leading_sums._LOOPS.reset()
+    monkeypatch.setattr(leading_sums._LOOPS, "calls", COMPILE_AFTER)  # built on the first call
     yield
+    leading_sums._LOOPS.reset()
 
 
 SHAPES = [(256, 256), (4096, 2), (3, 5000), (256, 10), (8, 7, 9, 16), (2, 3, 4, 6, 33)]
