@@ -26,6 +26,7 @@ import numpy as np
 
 from gpugraph.fusion.addresses import pointer_array
 from gpugraph.fusion.cuda import kernel_text
+from gpugraph.fusion import parallel
 from gpugraph.fusion.parallel import PARALLEL_TYPEDEF, chunk_elements, loop_threads, pool_entry
 from gpugraph.fusion.region import Region, shrink
 from gpugraph.fusion.rules import C_TYPES
@@ -244,8 +245,10 @@ class CompiledRegion:
         loop can fill (C-contiguous, writeable, of the output's shape and dtype; None, or no ``given``: a
         new array). A given array may be one of ``arrays`` itself: the loop reads each element before it
         writes it."""
-        inputs = [np.asarray(a, d) for a, d in zip(arrays, self._in_dtypes)]
-        shapes = tuple(a.shape for a in inputs)
+        # arrays of the input's dtype as they are (``asarray`` with a dtype costs a call each)
+        inputs = [a if type(a) is np.ndarray and a.dtype is d else np.asarray(a, d)
+                  for a, d in zip(arrays, self._in_dtypes)]
+        shapes = tuple([a.shape for a in inputs])
         layout = self._layouts.get(shapes)
         if layout is None:
             layout = self._layouts[shapes] = self._layout(shapes)
@@ -259,8 +262,13 @@ class CompiledRegion:
         if outs is None:
             outs = [np.empty(shape, d) for d in self._out_dtypes]
         if size:
-            keep = [_READERS[how](a, shape) for a, how in zip(inputs, reads)]
-            function(pointer_array(keep) if keep else _NO_INPUTS, pointer_array(outs), size, inner)
+            keep = [a if a.flags.c_contiguous and how != "b" else _READERS[how](a, shape)
+                    for a, how in zip(inputs, reads)]
+            ins, outs_at = pointer_array(keep) if keep else _NO_INPUTS, pointer_array(outs)
+            if size < parallel.PARALLEL_ELEMENTS:
+                function.serial(ins, outs_at, size, inner)
+            else:
+                function(ins, outs_at, size, inner)
         if out_shapes is None:
             return tuple(outs)
         return tuple(shrink(o, s) for o, s in zip(outs, out_shapes))
