@@ -24,10 +24,12 @@ from gpugraph.ops import host_blas
 __all__ = ["PARALLEL_ELEMENTS", "POOL_SOURCE", "chunk_elements", "loop_threads", "pool_entry"]
 
 # Below this many elements one thread (bench/loop_threads.py, in RESULTS; a bias + ReLU on the 2-core
-# machine): split, 2^17 elements ran 1.1x slower alone and 1.3x slower right after a BLAS product (whose
-# threads OpenBLAS leaves spinning), 2^18 no faster; from 2^19 on, 1.2x to 1.4x faster. An MLP's Adam
-# (270k values) stays on one thread: split, it gained nothing in the step.
-PARALLEL_ELEMENTS = 1 << 19
+# machine, whose second core is sometimes another tenant's): split, 2^17 and 2^18 elements ran up to 1.3x
+# slower (the worker's half fetched from the other core's cache, the worker waking behind OpenBLAS's
+# threads, which spin a while after a product); 2^19 was 1.2x faster in most runs and 1.1x slower in one;
+# from 2^20, 1.2x to 1.4x faster in most (one run: 5% slower). An MLP's Adam (270k values) stays on one
+# thread: split, it was slower in the step.
+PARALLEL_ELEMENTS = 1 << 20
 MIN_CHUNK = 1 << 14  # elements a chunk has at least (claiming one costs an atomic add)
 MAX_CHUNK = 1 << 18  # and at most: a worker preempted mid-chunk holds the call up by one chunk's time
 
