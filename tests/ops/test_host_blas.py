@@ -163,3 +163,33 @@ def test_openblas_thread_count_is_set_through_its_own_functions() -> None:
         finally:
             lib.set_num_threads(before)
         assert lib.controller.get_num_threads() == before
+
+
+def test_a_small_product_runs_on_one_openblas_thread_through_its_own_functions(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    libs = [lib for lib in host_blas.blas_libs() if isinstance(lib, host_blas.OpenBLASCalls)]
+    before = [lib.get_num_threads() for lib in libs]
+    for lib in libs:
+        lib.set_num_threads(2)
+    monkeypatch.setattr(host_blas, "SMALL_PRODUCT_MACS", 1 << 25)
+    seen: list[list[int]] = []
+    real = np.matmul
+
+    def spy(x: Any, y: Any, **kwargs: Any) -> Any:
+        seen.append([lib.controller.get_num_threads() for lib in libs])  # threadpoolctl's reading
+        return real(x, y, **kwargs)
+
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((70, 60)), rng.standard_normal((60, 80))  # 336,000 multiply-adds
+    out = tf.matmul(tf.constant(a), tf.constant(b))
+    try:
+        with tf.Session() as sess:
+            monkeypatch.setattr(np, "matmul", spy)
+            got = sess.run(out)
+            monkeypatch.setattr(np, "matmul", real)
+        assert seen == [[1] * len(libs)]
+        assert [lib.controller.get_num_threads() for lib in libs] == [2] * len(libs)
+        np.testing.assert_allclose(got, a @ b, rtol=1e-12)
+    finally:
+        for lib, n in zip(libs, before):
+            lib.set_num_threads(n)
