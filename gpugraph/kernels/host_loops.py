@@ -22,6 +22,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from gpugraph.compiler.fused_step import COMPILE_AFTER, LARGE_ELEMENTS
+from gpugraph.fusion import parallel
 from gpugraph.fusion.addresses import data_address
 from gpugraph.kernels import KernelSource, load
 
@@ -238,16 +239,37 @@ class HostUpdate:
         self.twin = twin
         self._large_runs: dict[Any, int] = {}  # per dtype: large updates run before the loop was built
         self._pointers = KeptPointers()
+        self._split: dict[tuple[Any, int], Any] = {}  # (dtype, inputs) -> HostMultiUpdate, for huge variables
 
     def __call__(self, refs: list[Any], inputs: tuple[Any, ...], attrs: tuple[Any, ...]) -> Any:
         var = refs[0]
         if var.size >= LARGE_ELEMENTS and type(var) is np.ndarray:  # not a simulated device's array
+            if var.size >= parallel.PARALLEL_ELEMENTS and self._on_threads(refs, inputs, attrs):
+                return var
             loop = self._loop(var.dtype)
             if loop is not None:
                 pointers = self._pointers(refs, loop.ref_pointers)
                 if pointers is not None and loop.run(refs, pointers, (*inputs, *attrs)):
                     return var
         return self.twin(np, *refs, *inputs, *attrs)
+
+    def _on_threads(self, refs: list[Any], inputs: tuple[Any, ...], attrs: tuple[Any, ...]) -> bool:
+        """A variable of ``PARALLEL_ELEMENTS`` or more through the grouped call with this one variable,
+        whose loop runs on the intra-op threads (gpugraph.fusion.parallel), the same bits; False (nothing
+        written) until that is built, or for arguments it does not take."""
+        from gpugraph.kernels.host_multi import HostMultiUpdate  # it builds on this module
+
+        key = (refs[0].dtype, len(inputs))
+        split = self._split.get(key)
+        if split is None:
+            names = [p.name for p in load(self.kernel).inputs]
+            grad = next((k for k, n in enumerate(names[:len(inputs)]) if n in ARRAY_PARAMS), None)
+            split = self._split[key] = (grad, None if grad is None else
+                                        HostMultiUpdate(self.kernel, len(inputs), grad, refs[0].dtype))
+        grad, update = split
+        if update is None:
+            return False
+        return update(inputs[:grad] + inputs[grad + 1:], [inputs[grad]], [refs], attrs)
 
     def _loop(self, dtype: Any) -> HostLoop | None:
         key = (self.kernel, dtype.name)

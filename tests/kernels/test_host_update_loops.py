@@ -231,3 +231,27 @@ def test_mlp_trained_with_adam_equals_the_twins_run(monkeypatch: pytest.MonkeyPa
     assert sorted(loop_run) == sorted(twin_run) and any(n.endswith("/Adam_1:0") for n in loop_run)
     _assert_same_bits([loop_run[n] for n in sorted(loop_run)], [twin_run[n] for n in sorted(twin_run)],
                       sorted(loop_run))
+
+
+@pytest.mark.parametrize("kernel", ["apply_adam", "apply_ftrl", "apply_momentum"])
+def test_a_huge_variable_updated_on_the_intra_op_threads_equals_the_twin(
+        kernel: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over ``PARALLEL_ELEMENTS`` (lowered here), a lone update goes through the grouped call with its one
+    variable, split across two threads: the twin's bits, every run."""
+    from gpugraph.fusion import parallel
+    from gpugraph.ops import host_blas
+
+    monkeypatch.setattr(parallel, "PARALLEL_ELEMENTS", LARGE_ELEMENTS)
+    monkeypatch.setattr(parallel, "MIN_CHUNK", 512)
+    monkeypatch.setattr(host_blas, "fixed_threads", lambda: 2)
+    split: list[bool] = []
+    real = HostMultiUpdate.__call__
+    monkeypatch.setattr(HostMultiUpdate, "__call__", lambda self, *a: split.append(real(self, *a)) or split[-1])
+    refs, inputs, attrs = _case(kernel, "float32", (LARGE_ELEMENTS + 777,), 0)
+    want = [r.copy() for r in refs]
+    update = host_loops.HostUpdate(kernel, TWINS[kernel])
+    for _ in range(COMPILE_AFTER + 2):
+        assert update(refs, inputs, attrs) is refs[0]
+        TWINS[kernel](np, *want, *inputs, *attrs)
+    assert split[-2:] == [True, True]
+    _assert_same_bits(refs, want, [p.name for p in load(kernel).inouts])
