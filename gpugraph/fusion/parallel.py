@@ -1,5 +1,5 @@
-"""Compiled host loops on several threads: ``intra_op_parallelism_threads`` for fused regions and grouped
-optimizer updates.
+"""Compiled host loops on several threads: ``intra_op_parallelism_threads`` for fused regions and optimizer
+updates.
 
 A loop over at least ``PARALLEL_ELEMENTS`` elements is cut into chunks that the calling thread and the
 pool's workers claim one at a time (an atomic counter), so the values are the same bits on any number of
@@ -25,10 +25,11 @@ __all__ = ["PARALLEL_ELEMENTS", "POOL_SOURCE", "chunk_elements", "loop_threads",
 
 # Below this many elements one thread (bench/loop_threads.py, in RESULTS; a bias + ReLU on the 2-core
 # machine, whose second core is sometimes another tenant's): split, 2^17 and 2^18 elements ran up to 1.3x
-# slower (the worker's half fetched from the other core's cache, the worker waking behind OpenBLAS's
-# threads, which spin a while after a product); 2^19 was 1.2x faster in most runs and 1.1x slower in one;
-# from 2^20, 1.2x to 1.4x faster in most (one run: 5% slower). An MLP's Adam (270k values) stays on one
-# thread: split, it was slower in the step.
+# slower, 2^19 1.2x faster in most runs and 1.1x slower in one, and from 2^20 1.2x to 1.4x faster in most
+# (one run: 5% slower). After a product, OpenBLAS's own worker keeps spinning (about 0.1 s): with the
+# pool's worker awake, three threads run on two cores, and the caller shares its core with the spinner
+# (instrumented: an MLP's Adam, 270k values, split into 9 chunks, had the worker run 7.8 of them and the
+# step slower than on one thread). The data also sits in the caller's cache.
 PARALLEL_ELEMENTS = 1 << 20
 MIN_CHUNK = 1 << 14  # elements a chunk has at least (claiming one costs an atomic add)
 MAX_CHUNK = 1 << 18  # and at most: a worker preempted mid-chunk holds the call up by one chunk's time
