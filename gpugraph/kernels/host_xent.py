@@ -114,6 +114,8 @@ def sparse_xent(logits: Any, labels: Any) -> tuple[np.ndarray, np.ndarray] | Non
     shift, normalize = kernels[k], kernels[k + 1]
     x, flat = np.ascontiguousarray(logits), np.ascontiguousarray(labels)
     n, rows = x.shape[-1], flat.size
+    if x.shape[:-1] != flat.shape:  # shapes the graph could not check: the NumPy path says what is wrong
+        return None
     backprop, picked, totals = np.empty(x.shape, x.dtype), np.empty(rows, x.dtype), np.empty(rows, x.dtype)
     bad = shift(data_address(x), data_address(flat), data_address(backprop), data_address(picked), rows, n)
     if bad >= 0:

@@ -81,13 +81,24 @@ def test_a_label_out_of_range_raises_tf1s_error_naming_the_first(bad: int) -> No
         host_xent.sparse_xent(np.zeros((5, 10), np.float32), labels)
 
 
-@pytest.mark.parametrize("case", ["float16", "int labels as float", "empty", "list", "uint8 labels"])
+@pytest.mark.parametrize("case", ["float16", "int labels as float", "empty", "list", "uint8 labels",
+                                  "fewer labels", "labels of another shape"])
 def test_what_the_kernels_do_not_take_is_left_to_numpy(case: str) -> None:
     x, labels = np.zeros((3, 4), np.float32), np.zeros(3, np.int32)
     x, labels = {"float16": (x.astype(np.float16), labels), "int labels as float": (x, labels.astype(np.float32)),
                  "empty": (np.zeros((0, 4), np.float32), np.zeros(0, np.int32)), "list": (x.tolist(), labels),
-                 "uint8 labels": (x, labels.astype(np.uint8))}[case]
+                 "uint8 labels": (x, labels.astype(np.uint8)), "fewer labels": (x, labels[:2]),
+                 "labels of another shape": (np.zeros((2, 3, 4), np.float32), np.zeros((3, 2), np.int32))}[case]
     assert host_xent.sparse_xent(x, labels) is None
+
+
+def test_labels_that_do_not_match_the_logits_get_the_numpy_paths_error() -> None:
+    logits = tf.placeholder(tf.float32, [None, 4])
+    labels = tf.placeholder(tf.int32, None)
+    loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError):
+            sess.run(loss, {logits: np.zeros((3, 4), np.float32), labels: np.zeros(2, np.int32)})
 
 
 def test_a_training_graph_uses_the_kernels_and_gets_the_numpy_paths_values(monkeypatch: pytest.MonkeyPatch) -> None:
