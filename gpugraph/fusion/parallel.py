@@ -4,10 +4,12 @@ updates.
 A loop over at least ``PARALLEL_ELEMENTS`` elements is cut into chunks that the calling thread and the
 pool's workers claim one at a time (an atomic counter), so the values are the same bits on any number of
 threads (an element is computed by the same code wherever it runs). The caller never waits for a worker
-that has not started: a worker woken late, or held off its core by another process, finds the chunks
-taken, and the call returns once every chunk claimed is done. Workers sleep between loops (no spinning),
-so they never take a core from a BLAS product's own threads. One loop at a time uses the pool; a loop
-started while another runs (sessions in several threads) runs on its caller's thread alone.
+that has not started: a worker woken late finds the chunks taken, and the call returns once every chunk
+claimed is done. A worker descheduled in the middle of a chunk (another process wanting its core) does
+hold the call up, as a BLAS product's threads do: ``intra_op_parallelism_threads=1`` on a busy machine.
+Workers sleep between loops (no spinning), so they never take a core from a BLAS product's own threads.
+One loop at a time uses the pool; a loop started while another runs (sessions in several threads) runs
+on its caller's thread alone.
 
 The pool is C++ built by the fused regions' compiler (gpugraph.fusion.compiled) into its own library;
 each loop library receives its entry point as an argument. After ``fork`` the child starts with no
