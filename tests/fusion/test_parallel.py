@@ -30,25 +30,28 @@ def _pool() -> ctypes._CFuncPtr:
 
 
 class _Recorder:
-    """A range function that notes which thread ran which chunk; its first chunk waits (up to 10 s) until
-    another thread has run one, so a test sees the workers take part whatever the machine's load."""
+    """A range function that notes which thread ran which chunk. With ``wait_for_another``, the first chunk
+    each thread runs waits (up to 10 s) until a thread of the other side (the caller, a worker) has run
+    one: a callback takes the GIL, and a thread that keeps taking it back could run every chunk while the
+    other waits for it, whatever the pool does; so the test sees both take part, whatever the load."""
 
     def __init__(self, wait_for_another: bool):
         self.chunks: list[tuple[int, int, int]] = []
         self.lock = threading.Lock()
-        self.other = threading.Event()
+        self.ran = {True: threading.Event(), False: threading.Event()}  # by side: the caller's, a worker's
         self.wait_for_another = wait_for_another
         self.caller = threading.get_ident()
         self.function = RANGE(self.run)
 
     def run(self, _ctx: int, begin: int, end: int) -> None:
         me = threading.get_ident()
-        if me != self.caller:
-            self.other.set()
-        elif self.wait_for_another and begin == 0:
-            self.other.wait(10)
+        side = me == self.caller
         with self.lock:
+            first = all(t != me for _, _, t in self.chunks)
             self.chunks.append((begin, end, me))
+        self.ran[side].set()
+        if self.wait_for_another and first:
+            self.ran[not side].wait(10)
 
     def covered(self, n: int) -> bool:
         spans = sorted((b, e) for b, e, _ in self.chunks)
