@@ -27,7 +27,7 @@ import numpy as np
 from gpugraph.fusion.addresses import pointer_array
 from gpugraph.fusion.cuda import kernel_text
 from gpugraph.fusion import parallel
-from gpugraph.fusion.parallel import PARALLEL_TYPEDEF, chunk_elements, loop_threads, pool_entry
+from gpugraph.fusion.parallel import PARALLEL_TYPEDEF
 from gpugraph.fusion.region import Region, shrink
 from gpugraph.fusion.rules import C_TYPES
 
@@ -197,13 +197,12 @@ class RegionLoop:
         self.serial, self.threaded = serial, threaded
 
     def __call__(self, inputs: Any, outputs: Any, elements: int, row: int) -> None:
-        threads = loop_threads(elements)
-        pool = pool_entry() if threads > 1 else None
-        if pool is None:
+        # a row shorter than the whole is a bias read at the column: chunks start at a row's start
+        split = parallel.split(elements, row if row < elements else 1)
+        if split is None:
             self.serial(inputs, outputs, elements, row)
-        else:  # a row shorter than the whole is a bias read at the column: chunks start at a row's start
-            chunk = chunk_elements(elements, threads, row if row < elements else 1)
-            self.threaded(inputs, outputs, elements, row, pool, chunk, threads)
+        else:
+            self.threaded(inputs, outputs, elements, row, *split)
 
 
 def region_loops(sources: list[tuple[str, str]]) -> list[RegionLoop]:
@@ -264,11 +263,7 @@ class CompiledRegion:
         if size:
             keep = [a if a.flags.c_contiguous and how != "b" else _READERS[how](a, shape)
                     for a, how in zip(inputs, reads)]
-            ins, outs_at = pointer_array(keep) if keep else _NO_INPUTS, pointer_array(outs)
-            if size < parallel.PARALLEL_ELEMENTS:
-                function.serial(ins, outs_at, size, inner)
-            else:
-                function(ins, outs_at, size, inner)
+            function(pointer_array(keep) if keep else _NO_INPUTS, pointer_array(outs), size, inner)
         if out_shapes is None:
             return tuple(outs)
         return tuple(shrink(o, s) for o, s in zip(outs, out_shapes))

@@ -23,7 +23,7 @@ import threading
 
 from gpugraph.ops import host_blas
 
-__all__ = ["PARALLEL_ELEMENTS", "POOL_SOURCE", "chunk_elements", "loop_threads", "pool_entry"]
+__all__ = ["PARALLEL_ELEMENTS", "POOL_SOURCE", "chunk_elements", "loop_threads", "pool_entry", "split"]
 
 # Below this many elements one thread (bench/loop_threads.py, in RESULTS; a bias + ReLU on the 2-core
 # machine, whose second core is sometimes another tenant's): split, 2^17 and 2^18 elements ran up to 1.3x
@@ -174,6 +174,17 @@ def loop_threads(elements: int) -> int:
     if elements < PARALLEL_ELEMENTS:
         return 1
     return host_blas.fixed_threads()
+
+
+def split(elements: int, row: int = 1) -> tuple[int, int, int] | None:
+    """(pool entry, chunk, threads): the last arguments of a loop's ``_threads`` entry, for a loop over
+    ``elements`` in rows of ``row`` (chunks start at a row's start); None where it runs on its caller's
+    thread (under ``PARALLEL_ELEMENTS``, one intra-op thread, or no pool)."""
+    threads = loop_threads(elements)
+    pool = pool_entry() if threads > 1 else None
+    if pool is None:
+        return None
+    return pool, chunk_elements(elements, threads, row), threads
 
 
 def chunk_elements(elements: int, threads: int, row: int = 1) -> int:

@@ -212,16 +212,17 @@ def in_place_pointers(refs: Sequence[Any], n_refs: int, dtype: np.dtype) -> list
 
 
 class KeptPointers:
-    """``find(refs)``'s answer kept while the variable and its slots keep their buffers (as updates do):
-    reading an array's address costs more than a small update's loop."""
+    """``find(refs)``'s answer (the arrays' addresses, or what is built from them) kept while the variables
+    and slots keep their buffers (as updates do): reading an array's address costs more than a small
+    update's loop. None answers are not kept."""
 
     __slots__ = ("_refs", "_pointers")
 
     def __init__(self) -> None:
         self._refs: tuple[weakref.ref, ...] = ()
-        self._pointers: list[int] | None = None
+        self._pointers: Any = None
 
-    def __call__(self, refs: Sequence[Any], find: Callable[[Sequence[Any]], list[int] | None]) -> list[int] | None:
+    def __call__(self, refs: Sequence[Any], find: Callable[[Sequence[Any]], Any]) -> Any:
         kept = self._refs
         if kept and len(kept) == len(refs) and all(w() is r for w, r in zip(kept, refs)):
             return self._pointers

@@ -11,19 +11,22 @@ Adam updates went from six calls and four twins to one call.
 from __future__ import annotations
 
 import ctypes
-import weakref
 from typing import Any, Sequence
 
 import numpy as np
 
 from gpugraph.compiler.fused_step import COMPILE_AFTER
 from gpugraph.fusion.addresses import data_address
-from gpugraph.fusion.parallel import PARALLEL_TYPEDEF, chunk_elements, loop_threads, pool_entry
+from gpugraph.fusion import parallel
+from gpugraph.fusion.parallel import PARALLEL_TYPEDEF
 from gpugraph.kernels import KernelSource, load
 from gpugraph.kernels.host_loops import (LOOP_C_TYPES, CTYPES_ARG, ARRAY_PARAMS, LOOP_DTYPES, NUMPY_POW_IS_LIBM,
-                                         host_source, in_place_pointers)
+                                         KeptPointers, host_source, in_place_pointers)
 
 __all__ = ["HostMultiUpdate", "many_source"]
+
+# the loop's sizes and address arrays, per variable (shape, bytes, ref addresses), and the elements in all
+_Table = tuple[Any, Any, list[tuple[Any, int, list[int]]], int]
 
 
 
@@ -109,7 +112,7 @@ class HostMultiUpdate:
         self._function: Any = None
         self._threaded: Any = None  # the same loop over the pool's threads
         self._calls = 0
-        self._kept_table: tuple[tuple[weakref.ref, ...], Any] | None = None  # see _table
+        self._kept = KeptPointers()  # the variables' addresses and the loop's arrays (see _table)
         self._usable = self.dtype.name in LOOP_DTYPES and self._array_params == 1 and all(
             p.ctype in ("T", *LOOP_C_TYPES) for p in src.inputs)
         # where NumPy's power is not libm's, only FTRL's square-root case (lr_power == -0.5) matches the twin
@@ -141,23 +144,20 @@ class HostMultiUpdate:
                 if p < end and start < p + nbytes:
                     return False  # the loop would read the gradient where it writes the slots
             arrays[t * stride] = start
-        threads = loop_threads(total)
-        pool = pool_entry() if threads > 1 else None
-        if pool is None:
+        split = parallel.split(total)
+        if split is None:
             function(len(grads), sizes, arrays, *scalars)
         else:
-            self._threaded(len(grads), sizes, arrays, *scalars, pool, chunk_elements(total, threads), threads)
+            self._threaded(len(grads), sizes, arrays, *scalars, *split)
         return True
 
-    def _table(self, refs: Sequence[Sequence[Any]]) -> tuple[Any, Any, list[tuple[Any, int, list[int]]], int] | None:
+    def _table(self, refs: Sequence[Sequence[Any]]) -> _Table | None:
         """The loop's size and address arrays, the ref addresses filled in, per variable its shape, size in
-        bytes and addresses, and the elements in all: kept while the variables and slots keep their buffers
-        (as updates do), so a step only writes its gradients' addresses. None where the loop cannot write
-        the refs in place."""
-        flat = [r for values in refs for r in values]
-        kept = self._kept_table
-        if kept is not None and len(kept[0]) == len(flat) and all(w() is r for w, r in zip(kept[0], flat)):
-            return kept[1]
+        bytes and addresses, and the elements in all: kept while the variables and slots keep their buffers,
+        so a step only writes its gradients' addresses. None where the loop cannot write the refs in place."""
+        return self._kept([r for values in refs for r in values], lambda _: self._new_table(refs))
+
+    def _new_table(self, refs: Sequence[Sequence[Any]]) -> _Table | None:
         count, stride = len(refs), 1 + self._n_refs
         sizes = (ctypes.c_longlong * count)()
         arrays = (ctypes.c_void_p * (count * stride))()
@@ -170,9 +170,7 @@ class HostMultiUpdate:
             sizes[t] = var.size
             arrays[t * stride + 1:(t + 1) * stride] = pointers
             variables.append((var.shape, var.nbytes, pointers))
-        table = (sizes, arrays, variables, sum(sizes))
-        self._kept_table = (tuple(weakref.ref(r) for r in flat), table)
-        return table
+        return sizes, arrays, variables, sum(sizes)
 
     def _scalar_args(self, shared: Sequence[Any], attrs: Sequence[Any]) -> list[Any] | None:
         """The hyper-parameters by value (each a scalar of its parameter's dtype, the twin's value exactly),

@@ -44,6 +44,12 @@ def data(seed: int = 0):
             rng.standard_normal(COLS).astype(np.float32))
 
 
+def layer_inputs():
+    """Placeholders of a dense layer's batch, weights and bias."""
+    return (tf.placeholder(tf.float32, [None, COLS]), tf.placeholder(tf.float32, [COLS, COLS]),
+            tf.placeholder(tf.float32, [COLS]))
+
+
 def dense_relu(x, w, b):
     """NumPy's relu(x @ w + b), in float32 as the graph computes it."""
     return np.maximum(np.matmul(x, w) + b, np.float32(0))
@@ -51,9 +57,7 @@ def dense_relu(x, w, b):
 
 def test_a_dying_product_takes_its_bias_and_relu_in_place_with_numpys_values(given):
     xs, ws, bs = data()
-    x = tf.placeholder(tf.float32, [None, COLS])
-    w = tf.placeholder(tf.float32, [COLS, COLS])
-    b = tf.placeholder(tf.float32, [COLS])
+    x, w, b = layer_inputs()
     y = tf.nn.relu(tf.matmul(x, w) + b) * 3.0 - b
     with tf.Session() as sess:
         got = [sess.run(y, {x: xs, w: ws, b: bs}) for _ in range(3)]
@@ -66,9 +70,7 @@ def test_a_dying_product_takes_its_bias_and_relu_in_place_with_numpys_values(giv
 
 def test_a_fetched_value_is_never_written_over(given):
     xs, ws, bs = data(1)
-    x = tf.placeholder(tf.float32, [None, COLS])
-    w = tf.placeholder(tf.float32, [COLS, COLS])
-    b = tf.placeholder(tf.float32, [COLS])
+    x, w, b = layer_inputs()
     product = tf.matmul(x, w)
     y = tf.nn.relu(product + b)
     with tf.Session() as sess:
@@ -106,9 +108,7 @@ def test_an_array_a_py_func_kept_is_not_written_over(given):
     def keep(a):
         kept.append(a)
         return np.float32(a.sum())
-    x = tf.placeholder(tf.float32, [None, COLS])
-    w = tf.placeholder(tf.float32, [COLS, COLS])
-    b = tf.placeholder(tf.float32, [COLS])
+    x, w, b = layer_inputs()
     product = tf.matmul(x, w)
     total = tf.py_func(keep, [product], tf.float32)
     with tf.control_dependencies([total]):
@@ -122,9 +122,7 @@ def test_an_array_a_py_func_kept_is_not_written_over(given):
 
 def test_a_view_of_the_input_that_outlives_the_step_keeps_its_values(given):
     xs, ws, bs = data(4)
-    x = tf.placeholder(tf.float32, [None, COLS])
-    w = tf.placeholder(tf.float32, [COLS, COLS])
-    b = tf.placeholder(tf.float32, [COLS])
+    x, w, b = layer_inputs()
     product = tf.matmul(x, w)
     flat = tf.reshape(product, [-1])  # a view of the product's buffer, fetched
     y = tf.nn.relu(product + b)

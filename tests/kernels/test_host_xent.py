@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import gpugraph as tf
-from gpugraph.compiler.fused_step import COMPILE_AFTER
 from gpugraph.fusion import compiled
 from gpugraph.kernels import host_xent
+from built_now import built_on_first_call
 from gpugraph.ops import nn_ops
 
 pytestmark = pytest.mark.skipif(not compiled.available(), reason="no host C++ compiler")
@@ -19,11 +19,7 @@ pytestmark = pytest.mark.skipif(not compiled.available(), reason="no host C++ co
 
 @pytest.fixture(autouse=True)
 def built(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("GPUGRAPH_KERNEL_CACHE", str(tmp_path_factory.mktemp("host-xent")))
-    host_xent._KERNELS.reset()
-    monkeypatch.setattr(host_xent._KERNELS, "calls", COMPILE_AFTER)  # built on the first call
-    yield
-    host_xent._KERNELS.reset()
+    yield from built_on_first_call(host_xent._KERNELS, tmp_path_factory.mktemp("host-xent"), monkeypatch)
 
 
 def _reference(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

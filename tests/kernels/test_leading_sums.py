@@ -9,20 +9,16 @@ import numpy as np
 import pytest
 
 import gpugraph as tf
-from gpugraph.compiler.fused_step import COMPILE_AFTER
 from gpugraph.fusion import compiled
 from gpugraph.kernels import leading_sums
+from built_now import built_on_first_call
 
 pytestmark = pytest.mark.skipif(not compiled.available(), reason="no host C++ compiler")
 
 
 @pytest.fixture(autouse=True)
 def built(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("GPUGRAPH_KERNEL_CACHE", str(tmp_path_factory.mktemp("leading-sums")))
-    leading_sums._LOOPS.reset()
-    monkeypatch.setattr(leading_sums._LOOPS, "calls", COMPILE_AFTER)  # built on the first call
-    yield
-    leading_sums._LOOPS.reset()
+    yield from built_on_first_call(leading_sums._LOOPS, tmp_path_factory.mktemp("leading-sums"), monkeypatch)
 
 
 SHAPES = [(256, 256), (4096, 2), (3, 5000), (256, 10), (8, 7, 9, 16), (2, 3, 4, 6, 33)]
