@@ -197,6 +197,9 @@ class RegionLoop:
         self.serial, self.threaded = serial, threaded
 
     def __call__(self, inputs: Any, outputs: Any, elements: int, row: int) -> None:
+        if elements < parallel.PARALLEL_ELEMENTS:  # most loops: no call to ask
+            self.serial(inputs, outputs, elements, row)
+            return
         # a row shorter than the whole is a bias read at the column: chunks start at a row's start
         split = parallel.split(elements, row if row < elements else 1)
         if split is None:
