@@ -105,8 +105,16 @@ class FusedStep:
         # the last call's arrays were small: the runner calls the step plainly, not offering buffers to
         # write over (a per-sample loop's scalars would only pay for the offer)
         self.small = False
+        # the compiled loop bound to the last large call's shapes (CompiledRegion.bound): None until then
+        self._bound: Callable[[Any, tuple[Any, ...]], Any] | None = None
+        self._bound_shapes: tuple[tuple[int, ...], ...] | None = None
 
     def __call__(self, *xs: Any) -> Any:
+        bound = self._bound
+        if bound is not None:
+            outs = bound(None, xs)
+            if outs is not None:
+                return outs[0] if len(outs) == 1 else outs
         whole = self._whole
         if whole is not None and xs[self._probe_input].size < LARGE_ELEMENTS:
             try:  # small on the host (a per-sample loop's scalars): no further call in between
@@ -119,6 +127,11 @@ class FusedStep:
         """As a call, with each output written into its ``given`` array (None: a new one) where the region
         runs as one loop or kernel over arrays of the output's shape. The plan's runner gives an input's
         own buffer when nothing else holds it (gpugraph.compiler.codegen): the step writes in place."""
+        bound = self._bound
+        if bound is not None:
+            outs = bound(given, xs)
+            if outs is not None:
+                return outs[0] if len(outs) == 1 else outs
         return self._run(xs, given if any(g is not None for g in given) else None)
 
     def _run(self, xs: tuple[Any, ...], given: tuple[Any, ...] | None) -> Any:
@@ -161,6 +174,10 @@ class FusedStep:
                     outs = compiled(*args) if given is None else compiled.into(given, *args)
                 except (ValueError, _Unfit):  # run-time shapes that do not share one iteration space
                     return self._op_by_op(xs)
+                if self._plain:  # the next call with these shapes goes straight to the loop
+                    shapes = tuple([np.shape(a) for a in args])
+                    if shapes != self._bound_shapes:
+                        self._bound, self._bound_shapes = compiled.bound(shapes), shapes
                 return outs[0] if len(outs) == 1 else outs
         small = self._small
         if small is None:

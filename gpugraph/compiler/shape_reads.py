@@ -91,12 +91,25 @@ def _known_small(tensor: Any) -> bool:
     return int(np.prod(tensor.shape.as_list(), dtype=np.int64)) * tensor.dtype.base_dtype.size <= _SMALL_BYTES
 
 
+_made: dict[tuple[Any, Any], np.ndarray] = {}  # (shape, dtype) -> its stand-in: the same every step
+_MADE_KEPT = 256
+
+
 def shape_stand_in(value: Any) -> Any:
     """A host array of ``value``'s shape and dtype holding no memory of its own (the value may be on a
     device: its readers here read only the shape); ``value`` itself where it is not a numeric array, or is
-    small."""
+    small. Stand-ins are read-only and hold nothing, so one is made per shape and dtype and shared."""
     dtype, shape = getattr(value, "dtype", None), getattr(value, "shape", None)
+    try:
+        return _made[(shape, dtype)]
+    except (KeyError, TypeError):  # TypeError: an unhashable shape or dtype (not an array's)
+        pass
     if (not isinstance(dtype, np.dtype) or shape is None or dtype.kind not in "biufc"
             or getattr(value, "nbytes", 0) <= _SMALL_BYTES):
         return value
-    return np.ndarray(tuple(shape), dtype, buffer=_ZERO, strides=(0,) * len(shape))
+    shape = tuple(shape)
+    stand_in = np.ndarray(shape, dtype, buffer=_ZERO, strides=(0,) * len(shape))
+    if len(_made) >= _MADE_KEPT:
+        _made.clear()
+    _made[(shape, dtype)] = stand_in
+    return stand_in

@@ -88,6 +88,14 @@ def test_a_stand_in_has_the_shape_and_dtype_and_no_memory_of_its_own(dtype):
     assert not stand_in.any()
 
 
+def test_one_stand_in_serves_every_value_of_its_shape_and_dtype():
+    first = shape_stand_in(np.ones((300, 40), np.float32))
+    assert shape_stand_in(np.zeros((300, 40), np.float32)) is first  # made once, not per step
+    other = shape_stand_in(np.ones((300, 40), np.float64))
+    assert other is not first and other.dtype == np.float64 and other.shape == (300, 40)
+    assert shape_stand_in(np.ones((40, 300), np.float32)).shape == (40, 300)
+
+
 def test_small_or_non_numeric_values_stand_for_themselves():
     small = np.ones(8, np.float32)
     strings = np.array(["a"] * 5000)

@@ -57,3 +57,21 @@ def test_one_region_run_with_changing_shapes_gives_numpys_values_each_time():
             assert got_z.shape == bs.shape and got_z.tobytes() == (bs * np.float32(3)).tobytes()
         steps = [s for s in list(sess._runs.values())[-1].plan.steps if s.ops]
     assert any(s.fn._compiled is not None and len(s.fn._compiled._layouts) >= 3 for s in steps)
+
+
+def test_a_step_run_again_with_its_shapes_takes_the_bound_loop_and_leaves_it_for_others():
+    rng = np.random.default_rng(4)
+    x = tf.placeholder(tf.float32, [None, 7])
+    b = tf.placeholder(tf.float32, [7])
+    y = tf.nn.relu(x + b) * 2.0 - b
+    with tf.Session() as sess:
+        for rows in (3000, 3000, 3000, 1200, 3000, 1200):
+            xs = rng.standard_normal((rows, 7)).astype(np.float32)
+            bs = rng.standard_normal(7).astype(np.float32)
+            got = sess.run(y, {x: xs, b: bs})
+            assert got.tobytes() == (np.maximum(xs + bs, np.float32(0)) * np.float32(2) - bs).tobytes()
+        (step,) = [s for s in list(sess._runs.values())[-1].plan.steps if s.ops]
+        assert step.fn._bound is not None and step.fn._bound_shapes[:2] == ((1200, 7), (7,))
+        wide = rng.standard_normal((1200, 14)).astype(np.float32)
+        got = sess.run(y, {x: wide[:, ::2], b: bs})  # strided: the bound loop refuses it, into copies it
+        assert got.tobytes() == (np.maximum(wide[:, ::2] + bs, np.float32(0)) * np.float32(2) - bs).tobytes()

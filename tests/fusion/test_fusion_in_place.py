@@ -76,3 +76,42 @@ def test_the_in_place_loop_promises_no_restrict_and_states_its_independence():
     assert "__restrict__" not in text and "#pragma GCC ivdep" in text and name.endswith("_inplace")
     text, name = compiled.host_source(region, ("a", "r", "s"))
     assert "__restrict__" in text and "ivdep" not in text and not name.endswith("_inplace")
+
+
+def test_a_loop_bound_to_its_shapes_runs_what_into_runs_and_refuses_what_it_cannot_take():
+    """``bound`` skips ``into``'s working out for arrays of the shapes it was made for: the values and the
+    in-place writes are ``into``'s; other arrays get None (the caller then runs ``into``)."""
+    region = bias_relu_region()
+    loop = compiled.CompiledRegion(region)
+    rng = np.random.default_rng(2)
+    xs = rng.standard_normal((1000, 8)).astype(np.float32)
+    bs = rng.standard_normal(8).astype(np.float32)
+    two = np.asarray(2, np.float32)
+    assert loop.bound((xs.shape, bs.shape, two.shape)) is None  # no call of these shapes yet
+    loop(xs, bs, two)
+    run = loop.bound((xs.shape, bs.shape, two.shape))
+    want_y, want_z = want(xs, bs)
+    y, z = run(None, (xs, bs, two))
+    assert y.tobytes() == want_y.tobytes() and z.tobytes() == want_z.tobytes()
+    x_buffer = xs.copy()
+    y, z = run((x_buffer, None), (x_buffer, bs, two))  # y written over x, as into does
+    assert y is x_buffer and y.tobytes() == want_y.tobytes() and z.tobytes() == want_z.tobytes()
+    unfit = np.zeros((1000, 8), np.float64)
+    y, _ = run((unfit, None), (xs, bs, two))
+    assert y is not unfit and not unfit.any() and y.tobytes() == want_y.tobytes()
+    wide = np.zeros((1000, 16), np.float32)
+    wide[:, ::2] = xs
+    others = [(xs[:999], bs, two), (xs.astype(np.float64), bs, two), (wide[:, ::2], bs, two),
+              (xs.tolist(), bs, two), (xs, bs, 2.0)]
+    for arrays in others:
+        assert run(None, arrays) is None
+
+
+def test_no_bound_loop_for_shapes_into_copies_or_shrinks():
+    region = bias_relu_region()
+    loop = compiled.CompiledRegion(region)
+    xs = np.ones((1000, 8), np.float32)
+    column = np.ones((1000, 1), np.float32)  # broadcast along the row: copied out in full
+    two = np.asarray(2, np.float32)
+    loop(xs, column, two)
+    assert loop.bound((xs.shape, column.shape, two.shape)) is None
