@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import multiprocessing
+import os
 import threading
 
 import numpy as np
@@ -63,6 +64,31 @@ def test_chunks_tile_the_range_and_workers_take_some() -> None:
     _pool()(recorder.function, None, 1000, 7, 2)
     assert recorder.covered(1000) and len(recorder.chunks) == 143
     assert len({t for _, _, t in recorder.chunks}) == 2, "no worker ran a chunk"
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2 if hasattr(os, "sched_getaffinity") else True,
+                    reason="needs two CPUs this process may run on (Linux)")
+def test_workers_run_on_the_cpus_the_process_may_use_but_the_callers() -> None:
+    """A worker woken on its caller's CPU would take that CPU from the caller, which then waits for one."""
+    libc = ctypes.CDLL(None)
+    libc.sched_getcpu.restype = ctypes.c_int
+    seen: list[tuple[bool, int, frozenset[int]]] = []  # (on the caller, its CPU, the CPUs it may use)
+    caller = threading.get_ident()
+
+    class Noting(_Recorder):
+        def run(self, ctx: int, begin: int, end: int) -> None:
+            seen.append((threading.get_ident() == caller, libc.sched_getcpu(), frozenset(os.sched_getaffinity(0))))
+            super().run(ctx, begin, end)
+
+    recorder = Noting(wait_for_another=True)
+    _pool()(recorder.function, None, 1000, 100, 2)
+    allowed = frozenset(os.sched_getaffinity(0))
+    caller_cpus = {cpu for on_caller, cpu, _ in seen if on_caller}
+    workers = [(cpu, cpus) for on_caller, cpu, cpus in seen if not on_caller]
+    assert workers, "no worker ran a chunk"
+    for cpu, cpus in workers:
+        (kept_off,) = allowed - cpus
+        assert kept_off in caller_cpus and cpu != kept_off
 
 
 @pytest.mark.parametrize("threads, chunk", [(1, 7), (2, 1000), (2, 5000)])
