@@ -298,8 +298,7 @@ class CompiledRegion:
             else:
                 outs = []
                 for g, d in zip(given, out_dtypes):
-                    if (type(g) is np.ndarray and g.dtype is d and g.shape == shape and g.flags.c_contiguous
-                            and g.flags.writeable):
+                    if g is not None and _fills(g, shape, d):
                         outs.append(g)
                         function = in_place
                     else:

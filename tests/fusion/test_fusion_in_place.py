@@ -26,6 +26,13 @@ def bias_relu_region(dtype=tf.float32):
     return region_from_ops(ops, [x, b, two], [y, z])
 
 
+def float32_inputs(seed):
+    """A batch x (1000, 8), a row b (8,) and the constant 2 for ``bias_relu_region()``."""
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((1000, 8)).astype(np.float32), rng.standard_normal(8).astype(np.float32),
+            np.asarray(2, np.float32))
+
+
 def want(xs, bs):
     two = xs.dtype.type(2)
     return np.maximum(xs + bs, 0) * two - bs, xs * bs
@@ -56,10 +63,7 @@ def test_an_output_written_over_its_input_equals_a_fresh_one(dtype):
 def test_an_array_the_loop_cannot_fill_is_left_alone(unfit):
     region = bias_relu_region()
     loop = compiled.CompiledRegion(region)
-    rng = np.random.default_rng(1)
-    xs = rng.standard_normal((1000, 8)).astype(np.float32)
-    bs = rng.standard_normal(8).astype(np.float32)
-    two = np.asarray(2, np.float32)
+    xs, bs, two = float32_inputs(1)
     given = {"dtype": np.zeros((1000, 8), np.float64), "shape": np.zeros((999, 8), np.float32),
              "strided": np.zeros((1000, 16), np.float32)[:, ::2], "read-only": np.zeros((1000, 8), np.float32)}[unfit]
     if unfit == "read-only":
@@ -83,10 +87,7 @@ def test_a_loop_bound_to_its_shapes_runs_what_into_runs_and_refuses_what_it_cann
     in-place writes are ``into``'s; other arrays get None (the caller then runs ``into``)."""
     region = bias_relu_region()
     loop = compiled.CompiledRegion(region)
-    rng = np.random.default_rng(2)
-    xs = rng.standard_normal((1000, 8)).astype(np.float32)
-    bs = rng.standard_normal(8).astype(np.float32)
-    two = np.asarray(2, np.float32)
+    xs, bs, two = float32_inputs(2)
     assert loop.bound((xs.shape, bs.shape, two.shape)) is None  # no call of these shapes yet
     loop(xs, bs, two)
     run = loop.bound((xs.shape, bs.shape, two.shape))
